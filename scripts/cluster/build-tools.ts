@@ -1,0 +1,116 @@
+// Builds the pinned control-plane tools from Go modules (scripts/cluster/tools/*/go.mod) into
+// .local-cluster/bin. A group whose inputs (go.mod, go.sum, ldflags, Go version) are unchanged
+// and whose binaries exist is skipped, so later runs cost nothing; the Go build cache makes a
+// rebuild after a bump incremental.
+import { createHash } from 'node:crypto';
+import { spawn, execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { binDir, toolsDir } from './paths.js';
+import { progress, elapsed } from './progress.js';
+
+interface ToolGroup {
+  /** Folder under scripts/cluster/tools holding the go.mod that pins this group. */
+  module: string;
+  /** Go packages to build, each giving a binary named after its last path element. */
+  packages: string[];
+  ldflags: (version: string) => string[];
+  /** The module whose required version is reported as the group's version. */
+  versionOf: string;
+}
+
+function versionVars(pkgs: string[], kv: string): string[] {
+  const [major, minor] = kv.replace(/^v/, '').split('.');
+  return pkgs.flatMap((p) => [
+    `-X ${p}.gitVersion=${kv}`,
+    `-X ${p}.gitMajor=${major}`,
+    `-X ${p}.gitMinor=${minor}`,
+    `-X ${p}.gitTreeState=clean`,
+  ]);
+}
+
+export const TOOL_GROUPS: ToolGroup[] = [
+  {
+    module: 'kubernetes',
+    packages: ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kubectl'].map((c) => `k8s.io/kubernetes/cmd/${c}`),
+    versionOf: 'k8s.io/kubernetes',
+    // Both version packages: component-base is what /version serves, client-go's is kubectl's client version.
+    ldflags: (v) => versionVars(['k8s.io/component-base/version', 'k8s.io/client-go/pkg/version'], v),
+  },
+  {
+    module: 'etcd',
+    packages: ['go.etcd.io/etcd/server/v3'],
+    versionOf: 'go.etcd.io/etcd/server/v3',
+    ldflags: () => [],
+  },
+  {
+    module: 'helm',
+    packages: ['helm.sh/helm/v4/cmd/helm'],
+    versionOf: 'helm.sh/helm/v4',
+    ldflags: (v) => [`-X helm.sh/helm/v4/internal/version.version=${v}`, '-X helm.sh/helm/v4/internal/version.gitTreeState=clean'],
+  },
+];
+
+function binaryName(pkg: string): string {
+  const last = pkg.split('/').pop()!;
+  return /^v\d+$/.test(last) ? 'etcd' : last; // go.etcd.io/etcd/server/v3 builds `etcd`
+}
+
+export function requiredVersion(group: ToolGroup): string {
+  const gomod = readFileSync(path.join(toolsDir, group.module, 'go.mod'), 'utf8');
+  const m = new RegExp(`^\\s*(?:require\\s+)?${group.versionOf.replace(/[.]/g, '\\.')}\\s+(v\\S+)`, 'm').exec(gomod);
+  if (!m) throw new Error(`scripts/cluster/tools/${group.module}/go.mod does not require ${group.versionOf}; restore it from git.`);
+  return m[1];
+}
+
+function goVersion(): string {
+  try {
+    return execFileSync('go', ['env', 'GOVERSION'], { encoding: 'utf8' }).trim();
+  } catch {
+    throw new Error('The Go toolchain is needed to build the local cluster (go was not found on PATH). Install Go 1.25 or newer.');
+  }
+}
+
+function stampOf(group: ToolGroup, ldflags: string, go: string): string {
+  const h = createHash('sha256');
+  for (const f of ['go.mod', 'go.sum']) h.update(readFileSync(path.join(toolsDir, group.module, f)));
+  h.update(ldflags).update(go).update(group.packages.join(' '));
+  return h.digest('hex');
+}
+
+function run(cmd: string, args: string[], cwd: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { cwd, stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, CGO_ENABLED: '0' } });
+    child.on('error', reject);
+    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${cmd} ${args.slice(0, 2).join(' ')} … exited with ${code} in ${cwd}`))));
+  });
+}
+
+/** Builds every tool that is missing or out of date. Returns the versions built or found. */
+export async function buildTools(opts: { quiet?: boolean } = {}): Promise<Record<string, string>> {
+  mkdirSync(path.join(binDir, '.stamps'), { recursive: true });
+  const go = goVersion();
+  const versions: Record<string, string> = {};
+  for (const [i, group] of TOOL_GROUPS.entries()) {
+    const version = requiredVersion(group);
+    versions[group.module] = version;
+    const ldflags = ['-s', '-w', ...group.ldflags(version)].join(' ');
+    const stamp = stampOf(group, ldflags, go);
+    const stampFile = path.join(binDir, '.stamps', group.module);
+    const names = group.packages.map(binaryName);
+    const upToDate = names.every((n) => existsSync(path.join(binDir, n))) && existsSync(stampFile) && readFileSync(stampFile, 'utf8') === stamp;
+    const label = `[${i + 1}/${TOOL_GROUPS.length}] ${names.join(', ')} ${version}`;
+    if (upToDate) {
+      if (!opts.quiet) progress(`${label}: up to date`);
+      continue;
+    }
+    progress(`${label}: building with ${go} (the first build takes several minutes; later ones reuse the Go build cache)`);
+    const started = Date.now();
+    // One package: name the output (go would call etcd's `server`); several: a folder.
+    const out = group.packages.length === 1 ? path.join(binDir, names[0]) : binDir + path.sep;
+    await run('go', ['build', '-ldflags', ldflags, '-o', out, ...group.packages], path.join(toolsDir, group.module));
+    writeFileSync(stampFile, stamp);
+    progress(`${label}: built in ${elapsed(started)}`);
+  }
+  return versions;
+}

@@ -1,0 +1,367 @@
+// Plays kubelet for one pod: runs its containers as local processes on the pod's 127.x address,
+// sidecars (init containers with restartPolicy Always) first, probes them, restarts crashed
+// containers with back-off, reports status, and on deletion stops them within the grace period.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
+import path from 'node:path';
+import type { V1Container, V1ContainerState, V1ContainerStatus, V1Pod, V1PodCondition, V1PodStatus, V1Probe } from '@kubernetes/client-node';
+import { resolveContainer, type PodContext, type RunSpec } from './container-spec.js';
+import { probeOnce } from './probes.js';
+import { recordPodProcess, forgetPodProcess } from './pod-processes.js';
+import { isRunning } from '../processes.js';
+
+export interface PodRunnerDeps {
+  rainbow: string[];
+  hostIP: string;
+  cwd: string;
+  logDir: string;
+  lookup: PodContext['lookup'];
+  writeStatus: (pod: V1Pod, status: V1PodStatus) => Promise<void>;
+  log: (message: string) => void;
+  /** Base restart back-off in ms (kubelet uses 10 s; the local cluster is quicker). */
+  backoffMs?: number;
+}
+
+type Kind = 'sidecar' | 'init' | 'main';
+
+class ContainerRun {
+  proc?: ChildProcess;
+  spec?: RunSpec;
+  restartCount = 0;
+  state: V1ContainerState = { waiting: { reason: 'ContainerCreating' } };
+  lastState: V1ContainerState = {};
+  ready = false;
+  started = false;
+  /** True once the process ran to exit 0 (regular init containers). */
+  completed = false;
+  probeTimers: NodeJS.Timeout[] = [];
+  restartTimer?: NodeJS.Timeout;
+  exited?: Promise<void>;
+  constructor(
+    readonly c: V1Container,
+    readonly kind: Kind,
+  ) {}
+}
+
+const now = () => new Date();
+
+export class PodRunner {
+  private readonly runs: ContainerRun[];
+  private terminating = false;
+  private stopped = false;
+  private startTime = now();
+  private writing: Promise<void> = Promise.resolve();
+  private dirty = false;
+  private unrunnable = false;
+
+  constructor(
+    private pod: V1Pod,
+    readonly ip: string,
+    private readonly deps: PodRunnerDeps,
+  ) {
+    const spec = pod.spec!;
+    this.runs = [
+      ...(spec.initContainers ?? []).map((c) => new ContainerRun(c, c.restartPolicy === 'Always' ? 'sidecar' : 'init')),
+      ...spec.containers.map((c) => new ContainerRun(c, 'main')),
+    ];
+  }
+
+  get key(): string {
+    return `${this.pod.metadata?.namespace}/${this.pod.metadata?.name}`;
+  }
+
+  update(pod: V1Pod): void {
+    this.pod = pod;
+  }
+
+  /** Resolves every container first: one that cannot run here leaves the pod Pending with its reason. */
+  async start(): Promise<void> {
+    const ctx: PodContext = { pod: this.pod, podIP: this.ip, hostIP: this.deps.hostIP, rainbow: this.deps.rainbow, lookup: this.deps.lookup };
+    for (const run of this.runs) {
+      const r = await resolveContainer(run.c, ctx);
+      if (r.ok) run.spec = r.spec;
+      else {
+        run.state = { waiting: { reason: r.reason, message: r.message } };
+        this.unrunnable = true;
+        this.deps.log(`${this.key}: container ${run.c.name}: ${r.reason}: ${r.message}`);
+      }
+    }
+    this.flush();
+    if (this.unrunnable) return;
+    for (const run of this.runs.filter((r) => r.kind !== 'main')) {
+      if (this.stopped) return;
+      if (run.kind === 'sidecar') {
+        this.spawn(run);
+        await this.until(() => run.started || this.stopped);
+      } else {
+        this.spawn(run);
+        await this.until(() => run.completed || this.stopped);
+      }
+    }
+    for (const run of this.runs.filter((r) => r.kind === 'main')) this.spawn(run);
+  }
+
+  private until(cond: () => boolean): Promise<void> {
+    return new Promise((resolve) => {
+      const tick = () => (cond() ? resolve() : setTimeout(tick, 50));
+      tick();
+    });
+  }
+
+  private logFile(run: ContainerRun): string {
+    const m = this.pod.metadata!;
+    const dir = path.join(this.deps.logDir, `${m.namespace}_${m.name}_${m.uid?.slice(0, 8)}`);
+    mkdirSync(dir, { recursive: true });
+    return path.join(dir, `${run.c.name}.log`);
+  }
+
+  private spawn(run: ContainerRun): void {
+    if (this.stopped || this.terminating || !run.spec) return;
+    const file = this.logFile(run);
+    const fd = openSync(file, 'a');
+    let proc: ChildProcess;
+    try {
+      proc = spawn(run.spec.argv[0], run.spec.argv.slice(1), { cwd: this.deps.cwd, env: run.spec.env, detached: true, stdio: ['ignore', fd, fd] });
+    } finally {
+      closeSync(fd);
+    }
+    run.proc = proc;
+    const startedAt = now();
+    const pid = proc.pid;
+    if (pid !== undefined) recordPodProcess({ name: `${this.key}/${run.c.name}`, pid, log: file, startTicks: '' });
+    run.state = { running: { startedAt } };
+    run.ready = false;
+    run.started = !run.c.startupProbe;
+    run.exited = new Promise((resolve) => {
+      proc.once('exit', (code, signal) => {
+        if (pid !== undefined) forgetPodProcess(pid);
+        this.clearProbes(run);
+        run.ready = false;
+        run.proc = undefined;
+        const exitCode = code ?? (signal === 'SIGKILL' ? 137 : 143);
+        run.state = {
+          terminated: {
+            exitCode,
+            signal: signal ? (({ SIGTERM: 15, SIGKILL: 9 }) as Record<string, number>)[signal] : undefined,
+            reason: exitCode === 0 ? 'Completed' : 'Error',
+            startedAt,
+            finishedAt: now(),
+          },
+        };
+        if (run.kind === 'init' && exitCode === 0) run.completed = true;
+        this.deps.log(`${this.key}: container ${run.c.name} (pid ${pid}) exited with ${signal ?? code}`);
+        this.afterExit(run, exitCode);
+        this.flush();
+        resolve();
+      });
+    });
+    proc.once('error', (err) => this.deps.log(`${this.key}: container ${run.c.name} could not start: ${err.message}`));
+    this.deps.log(`${this.key}: started container ${run.c.name} (pid ${pid}) on ${this.ip}: ${run.spec.argv.slice(1).join(' ')}`);
+    this.startProbes(run);
+    this.flush();
+  }
+
+  private afterExit(run: ContainerRun, exitCode: number): void {
+    if (this.terminating || this.stopped) return;
+    const policy = run.kind === 'sidecar' ? 'Always' : run.kind === 'init' ? (this.pod.spec?.restartPolicy === 'Never' ? 'Never' : 'OnFailure') : this.pod.spec?.restartPolicy ?? 'Always';
+    if (policy === 'Never' || (policy === 'OnFailure' && exitCode === 0)) return;
+    const delay = Math.min((this.deps.backoffMs ?? 1000) * 2 ** Math.min(run.restartCount, 5), 30_000);
+    run.lastState = run.state;
+    run.restartCount += 1;
+    run.state = { waiting: { reason: 'CrashLoopBackOff', message: `back-off ${Math.round(delay / 1000)}s restarting failed container ${run.c.name}` } };
+    run.restartTimer = setTimeout(() => this.spawn(run), delay);
+  }
+
+  private startProbes(run: ContainerRun): void {
+    const c = run.c;
+    const loop = (probe: V1Probe, onResult: (ok: boolean, message: string) => void, active: () => boolean) => {
+      const period = Math.max(probe.periodSeconds ?? 10, 1) * 1000;
+      let successes = 0;
+      let failures = 0;
+      const tick = async () => {
+        if (!run.proc || this.terminating) return;
+        if (active()) {
+          const r = await probeOnce(probe, c, this.ip);
+          if (r.ok) {
+            successes += 1;
+            failures = 0;
+          } else {
+            failures += 1;
+            successes = 0;
+          }
+          if (r.ok && successes >= (probe.successThreshold ?? 1)) onResult(true, r.message);
+          if (!r.ok && failures >= (probe.failureThreshold ?? 3)) onResult(false, r.message);
+        }
+        if (run.proc) run.probeTimers.push(setTimeout(tick, period));
+      };
+      run.probeTimers.push(setTimeout(tick, (probe.initialDelaySeconds ?? 0) * 1000));
+    };
+    if (c.startupProbe) {
+      loop(c.startupProbe, (ok, message) => {
+        if (ok && !run.started) {
+          run.started = true;
+          this.flush();
+        } else if (!ok && !run.started) {
+          this.deps.log(`${this.key}: startup probe of ${c.name} failed: ${message}; restarting it`);
+          run.proc?.kill('SIGTERM');
+        }
+      }, () => !run.started);
+    }
+    if (c.readinessProbe) {
+      loop(c.readinessProbe, (ok) => {
+        if (run.ready !== ok) {
+          run.ready = ok;
+          this.flush();
+        }
+      }, () => run.started);
+    } else if (run.kind !== 'init') {
+      // No readiness probe: ready as soon as it has started (kubelet's rule).
+      const mark = () => {
+        if (!run.proc) return;
+        if (run.started) {
+          run.ready = true;
+          this.flush();
+        } else run.probeTimers.push(setTimeout(mark, 100));
+      };
+      mark();
+    }
+    if (c.livenessProbe) {
+      loop(c.livenessProbe, (ok, message) => {
+        if (!ok) {
+          this.deps.log(`${this.key}: liveness probe of ${c.name} failed: ${message}; restarting it`);
+          run.proc?.kill('SIGTERM');
+        }
+      }, () => run.started);
+    }
+  }
+
+  private clearProbes(run: ContainerRun): void {
+    for (const t of run.probeTimers) clearTimeout(t);
+    run.probeTimers = [];
+  }
+
+  /** kubelet's order: main containers get SIGTERM first, sidecars after they exit; SIGKILL at the deadline. */
+  async terminate(graceSeconds: number): Promise<void> {
+    if (this.terminating) return;
+    this.terminating = true;
+    const deadline = Date.now() + graceSeconds * 1000;
+    for (const run of this.runs) {
+      clearTimeout(run.restartTimer);
+      this.clearProbes(run);
+      run.ready = false;
+    }
+    this.flush();
+    const stopGroup = async (runs: ContainerRun[]) => {
+      const live = runs.filter((r) => r.proc);
+      for (const r of live) signal(r.proc!, 'SIGTERM');
+      const remaining = Math.max(deadline - Date.now(), 0);
+      await Promise.race([Promise.all(live.map((r) => r.exited)), new Promise((res) => setTimeout(res, remaining))]);
+    };
+    await stopGroup(this.runs.filter((r) => r.kind === 'main'));
+    await stopGroup(this.runs.filter((r) => r.kind !== 'main').reverse());
+    const left = this.runs.filter((r) => r.proc);
+    for (const r of left) {
+      this.deps.log(`${this.key}: container ${r.c.name} outlived the ${graceSeconds}s grace period; SIGKILL`);
+      signal(r.proc!, 'SIGKILL');
+    }
+    await Promise.all(left.map((r) => r.exited));
+    this.stopped = true;
+    await this.writing;
+  }
+
+  /** Pod already gone from the API (force-deleted) or the simulator is stopping: no grace. */
+  async kill(graceMs = 0): Promise<void> {
+    this.stopped = true;
+    this.terminating = true;
+    for (const run of this.runs) {
+      clearTimeout(run.restartTimer);
+      this.clearProbes(run);
+    }
+    const live = this.runs.filter((r) => r.proc);
+    for (const r of live) signal(r.proc!, graceMs > 0 ? 'SIGTERM' : 'SIGKILL');
+    if (graceMs > 0) {
+      await Promise.race([Promise.all(live.map((r) => r.exited)), new Promise((res) => setTimeout(res, graceMs))]);
+      for (const r of live) if (r.proc) signal(r.proc, 'SIGKILL');
+    }
+    await Promise.all(live.map((r) => r.exited));
+  }
+
+  pids(): number[] {
+    return this.runs.flatMap((r) => (r.proc?.pid !== undefined && isRunning({ pid: r.proc.pid, startTicks: '' }) ? [r.proc.pid] : []));
+  }
+
+  /** Coalesces status writes: one in flight, at most one queued. */
+  private flush(): void {
+    if (this.dirty) return;
+    this.dirty = true;
+    this.writing = this.writing.then(async () => {
+      await new Promise((r) => setTimeout(r, 20));
+      this.dirty = false;
+      try {
+        await this.deps.writeStatus(this.pod, this.status());
+      } catch (err) {
+        this.deps.log(`${this.key}: status update failed: ${(err as Error).message}`);
+      }
+    });
+  }
+
+  status(): V1PodStatus {
+    const statusOf = (r: ContainerRun): V1ContainerStatus => ({
+      name: r.c.name,
+      image: r.c.image ?? '',
+      imageID: `rainbow-local://${r.c.image}`,
+      containerID: r.proc?.pid !== undefined ? `rainbow-sim://${r.proc.pid}` : undefined,
+      ready: r.ready,
+      started: r.kind === 'init' ? false : r.started && !!r.proc,
+      restartCount: r.restartCount,
+      state: r.state,
+      lastState: r.lastState,
+    });
+    const mains = this.runs.filter((r) => r.kind === 'main');
+    const inits = this.runs.filter((r) => r.kind !== 'main');
+    const initialized = !this.unrunnable && inits.every((r) => (r.kind === 'init' ? r.completed : r.started && !!r.proc));
+    const containersReady = initialized && mains.every((r) => r.ready) && inits.filter((r) => r.kind === 'sidecar').every((r) => r.ready);
+    const anyStarted = mains.some((r) => r.proc || r.state.terminated || r.restartCount > 0);
+    const allDone = mains.every((r) => r.state.terminated && !r.restartTimer);
+    const policy = this.pod.spec?.restartPolicy ?? 'Always';
+    let phase = 'Pending';
+    if (anyStarted) phase = 'Running';
+    if (anyStarted && allDone && policy !== 'Always' && !mains.some((r) => r.proc)) {
+      phase = mains.every((r) => r.state.terminated?.exitCode === 0) ? 'Succeeded' : policy === 'Never' ? 'Failed' : 'Running';
+    }
+    const t = now();
+    const cond = (type: string, ok: boolean, reason?: string): V1PodCondition => {
+      const prev = this.pod.status?.conditions?.find((c) => c.type === type);
+      const status = ok ? 'True' : 'False';
+      return { type, status, reason: ok ? undefined : reason, lastProbeTime: undefined, lastTransitionTime: prev?.status === status ? prev.lastTransitionTime : t };
+    };
+    const scheduled = this.pod.status?.conditions?.find((c) => c.type === 'PodScheduled');
+    return {
+      phase,
+      hostIP: this.deps.hostIP,
+      hostIPs: [{ ip: this.deps.hostIP }],
+      podIP: this.ip,
+      podIPs: [{ ip: this.ip }],
+      startTime: this.pod.status?.startTime ?? this.startTime,
+      qosClass: this.pod.status?.qosClass,
+      conditions: [
+        cond('PodReadyToStartContainers', true),
+        cond('Initialized', initialized, 'ContainersNotInitialized'),
+        cond('Ready', containersReady, 'ContainersNotReady'),
+        cond('ContainersReady', containersReady, 'ContainersNotReady'),
+        ...(scheduled ? [scheduled] : []),
+      ],
+      initContainerStatuses: inits.map(statusOf),
+      containerStatuses: mains.map(statusOf),
+    };
+  }
+}
+
+function signal(proc: ChildProcess, sig: NodeJS.Signals): void {
+  try {
+    // The container runs in its own process group (detached), so its children get the signal too.
+    process.kill(-proc.pid!, sig);
+  } catch {
+    proc.kill(sig);
+  }
+}

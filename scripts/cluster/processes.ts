@@ -1,0 +1,88 @@
+// Starting and stopping the control plane's daemons: detached, logging to files, tracked by PID.
+import { spawn } from 'node:child_process';
+import { openSync, closeSync, readFileSync } from 'node:fs';
+import net from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+export interface Daemon {
+  name: string;
+  pid: number;
+  log: string;
+  /** Start time of the process (field 22 of /proc/PID/stat), so a recycled PID is never mistaken for ours. */
+  startTicks: string;
+}
+
+export function startDaemon(name: string, cmd: string, args: string[], log: string, env: NodeJS.ProcessEnv = process.env): Daemon {
+  const fd = openSync(log, 'a');
+  try {
+    const child = spawn(cmd, args, { detached: true, stdio: ['ignore', fd, fd], env });
+    if (child.pid === undefined) throw new Error(`could not start ${name} (${cmd}); see ${log}`);
+    child.unref();
+    return { name, pid: child.pid, log, startTicks: startTicks(child.pid) ?? '' };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function startTicks(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) may hold spaces; fields after the closing parenthesis are fixed.
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
+  }
+}
+
+/** True while the PID still runs the process we started (and is not a zombie). */
+export function isRunning(d: Pick<Daemon, 'pid' | 'startTicks'>): boolean {
+  try {
+    const stat = readFileSync(`/proc/${d.pid}/stat`, 'utf8');
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    return state !== 'Z' && (d.startTicks === '' || startTicks(d.pid) === d.startTicks);
+  } catch {
+    return false;
+  }
+}
+
+/** SIGTERM, wait up to `graceMs`, then SIGKILL; resolves once the process is gone. */
+export async function stopDaemon(d: Daemon, graceMs = 10_000): Promise<'stopped' | 'killed' | 'not-running'> {
+  if (!isRunning(d)) return 'not-running';
+  process.kill(d.pid, 'SIGTERM');
+  const deadline = Date.now() + graceMs;
+  while (Date.now() < deadline) {
+    if (!isRunning(d)) return 'stopped';
+    await sleep(100);
+  }
+  try {
+    process.kill(d.pid, 'SIGKILL');
+  } catch {
+    /* exited meanwhile */
+  }
+  while (isRunning(d)) await sleep(50);
+  return 'killed';
+}
+
+/** A port on 127.0.0.1 that was free a moment ago. */
+export function freePort(host = '127.0.0.1'): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, host, () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export function isListening(port: number, host = '127.0.0.1'): Promise<boolean> {
+  return new Promise((resolve) => {
+    const sock = net.connect({ port, host });
+    sock.once('connect', () => {
+      sock.destroy();
+      resolve(true);
+    });
+    sock.once('error', () => resolve(false));
+  });
+}

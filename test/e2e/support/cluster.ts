@@ -1,0 +1,93 @@
+// What every e2e test needs: API clients for the local cluster, a namespace of its own, and
+// kubectl/helm from .local-cluster/bin.
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { AppsV1Api, CoreV1Api, DiscoveryV1Api, KubeConfig, AdmissionregistrationV1Api, CoordinationV1Api } from '@kubernetes/client-node';
+import { bin, kubeconfigPath } from '../../../scripts/cluster/paths.js';
+
+const run = promisify(execFile);
+
+export function kubeConfig(): KubeConfig {
+  const kc = new KubeConfig();
+  kc.loadFromFile(kubeconfigPath);
+  return kc;
+}
+
+export function clients(kc = kubeConfig()) {
+  return {
+    kc,
+    core: kc.makeApiClient(CoreV1Api),
+    apps: kc.makeApiClient(AppsV1Api),
+    discovery: kc.makeApiClient(DiscoveryV1Api),
+    admission: kc.makeApiClient(AdmissionregistrationV1Api),
+    coordination: kc.makeApiClient(CoordinationV1Api),
+  };
+}
+
+export interface CommandResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a tool from .local-cluster/bin against the local cluster; never throws on a non-zero exit. */
+export async function tool(name: 'kubectl' | 'helm', args: string[], opts: { input?: string; timeoutMs?: number } = {}): Promise<CommandResult> {
+  const env = { ...process.env, KUBECONFIG: kubeconfigPath, HELM_CACHE_HOME: '/tmp/rainbow-helm/cache', HELM_CONFIG_HOME: '/tmp/rainbow-helm/config', HELM_DATA_HOME: '/tmp/rainbow-helm/data' };
+  try {
+    const p = run(bin(name), args, { env, timeout: opts.timeoutMs ?? 120_000, maxBuffer: 16 << 20 });
+    if (opts.input !== undefined) {
+      p.child.stdin?.end(opts.input);
+    }
+    const { stdout, stderr } = await p;
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code?: number; stdout?: string; stderr?: string };
+    return { code: typeof e.code === 'number' ? e.code : 1, stdout: e.stdout ?? '', stderr: e.stderr ?? String(err) };
+  }
+}
+
+export const kubectl = (args: string[], opts?: { input?: string; timeoutMs?: number }) => tool('kubectl', args, opts);
+export const helm = (args: string[], opts?: { timeoutMs?: number }) => tool('helm', args, opts);
+
+/** Creates a fresh namespace for one test file; `remove()` deletes it and waits until it is gone. */
+export async function testNamespace(prefix: string, labels: Record<string, string> = {}) {
+  const { core } = clients();
+  const name = `${prefix}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}`;
+  await core.createNamespace({ body: { metadata: { name, labels: { 'rainbow.dev/e2e': 'true', ...labels } } } });
+  return {
+    name,
+    async remove(): Promise<void> {
+      try {
+        await core.deleteNamespace({ name });
+      } catch {
+        return;
+      }
+      await eventually(`namespace ${name} deleted`, async () => {
+        try {
+          await core.readNamespace({ name });
+          return false;
+        } catch {
+          return true;
+        }
+      }, 120_000);
+    },
+  };
+}
+
+/** Polls until `check` returns a truthy value; the error says what was awaited and the last value seen. */
+export async function eventually<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 60_000, intervalMs = 250): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const v = await check();
+      if (v) return v;
+      last = v;
+    } catch (err) {
+      last = err;
+    }
+    await sleep(intervalMs);
+  }
+  throw new Error(`timed out after ${timeoutMs / 1000}s waiting for ${what}; last: ${last instanceof Error ? last.message : JSON.stringify(last)}`);
+}

@@ -1,0 +1,178 @@
+import http from 'node:http';
+import net from 'node:net';
+import { fileURLToPath } from 'node:url';
+
+import request from 'supertest';
+
+import {
+  createReporterListener,
+  readConnectionCounts,
+  startReporter,
+  type RunningReporter,
+} from '../../../webhook/src/connections/reporter.js';
+
+const fixturePath = (name: string): string => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
+const podProc = { tcp: fixturePath('pod-tcp'), tcp6: fixturePath('pod-tcp6') };
+
+const running: RunningReporter[] = [];
+async function start(opts: Parameters<typeof startReporter>[0]): Promise<RunningReporter> {
+  const r = await startReporter({ port: 0, bind: '127.0.0.1', ...opts });
+  running.push(r);
+  return r;
+}
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((r) => r.close()));
+});
+
+describe('reporter with fixture /proc files', () => {
+  it('GET /connections answers the counts and nothing else', async () => {
+    const r = await start({ ports: [8080, 8081], podIP: '10.244.1.7', procPaths: podProc });
+    const res = await request(r.url).get('/connections').expect(200);
+    expect(res.headers['content-type']).toBe('application/json');
+    expect(res.headers['cache-control']).toBe('no-store');
+    expect(res.body).toEqual({ established: 4, ports: { '8080': 3, '8081': 1 } });
+  });
+
+  it('ignores a query string, answers HEAD without a body', async () => {
+    const r = await start({ ports: [8080], podIP: '10.244.1.7', procPaths: podProc });
+    await request(r.url).get('/connections?verbose=1').expect(200, { established: 3, ports: { '8080': 3 } });
+    const head = await request(r.url).head('/connections').expect(200);
+    expect(head.text ?? '').toBe('');
+  });
+
+  it('answers 404 on any other path and 405 on other methods', async () => {
+    const r = await start({ ports: [8080], procPaths: podProc });
+    for (const p of ['/', '/metrics', '/connections/', '/connectionsx', '/healthz']) {
+      const res = await request(r.url).get(p).expect(404);
+      expect(res.body.error).toMatch(/serves only GET \/connections/);
+    }
+    const res = await request(r.url).post('/connections').send('{}').expect(405);
+    expect(res.headers.allow).toBe('GET, HEAD');
+    await request(r.url).delete('/connections').expect(405);
+  });
+
+  it('counts when /proc/net/tcp6 is missing (kernel without IPv6)', async () => {
+    const r = await start({ ports: [8080, 8081], podIP: '10.244.1.7', procPaths: { tcp: podProc.tcp, tcp6: '/nonexistent/tcp6' } });
+    await request(r.url).get('/connections').expect(200, { established: 3, ports: { '8080': 2, '8081': 1 } });
+  });
+
+  it('answers 500, never a false 0, when /proc/net/tcp cannot be read', async () => {
+    const errors: Error[] = [];
+    const r = await start({
+      ports: [8080],
+      procPaths: { tcp: '/nonexistent/tcp', tcp6: podProc.tcp6 },
+      onError: (e) => errors.push(e),
+    });
+    const res = await request(r.url).get('/connections').expect(500);
+    expect(res.body.error).toMatch(/cannot read \/nonexistent\/tcp \(ENOENT\)/);
+    expect(res.body.established).toBeUndefined();
+    expect(errors).toHaveLength(1);
+  });
+
+  it('excludes ports given by the listener options', async () => {
+    const listener = createReporterListener({ ports: [8080, 9471], podIP: '10.244.1.7', procPaths: podProc, excludePorts: [9471] });
+    const server = http.createServer(listener);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = server.address() as net.AddressInfo;
+      await request(`http://127.0.0.1:${port}`).get('/connections').expect(200, { established: 3, ports: { '8080': 3 } });
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it('refuses bad configuration with a message saying what to fix', async () => {
+    await expect(startReporter({ ports: [], bind: '127.0.0.1', port: 0 })).rejects.toThrow(/needs the app ports/);
+    await expect(startReporter({ ports: [70000], bind: '127.0.0.1', port: 0 })).rejects.toThrow(/70000 is not a TCP port/);
+    await expect(startReporter({ ports: [8080], podIP: 'my-pod', bind: '127.0.0.1', port: 0 })).rejects.toThrow(
+      /--pod-ip "my-pod" is not an IP address/,
+    );
+  });
+
+  it('reports a port already in use', async () => {
+    const r = await start({ ports: [8080], procPaths: podProc });
+    await expect(startReporter({ ports: [8080], bind: '127.0.0.1', port: r.address.port })).rejects.toThrow(
+      /cannot listen on 127\.0\.0\.1:\d+ \(EADDRINUSE\)/,
+    );
+  });
+
+  it('readConnectionCounts reads both files', async () => {
+    await expect(readConnectionCounts({ ports: [8080], procPaths: podProc })).resolves.toEqual({ established: 5, ports: { '8080': 5 } });
+  });
+});
+
+describe('reporter on the real /proc/net/tcp', () => {
+  const servers: net.Server[] = [];
+  const sockets: net.Socket[] = [];
+  afterEach(async () => {
+    for (const s of sockets.splice(0)) s.destroy();
+    await Promise.all(servers.splice(0).map((s) => new Promise((resolve) => s.close(resolve))));
+  });
+
+  /** A TCP server on `host`; resolves with its port and the server-side sockets it accepts. */
+  async function tcpServer(host: string): Promise<{ port: number; accepted: net.Socket[] }> {
+    const accepted: net.Socket[] = [];
+    const server = net.createServer((s) => {
+      accepted.push(s);
+      sockets.push(s);
+    });
+    servers.push(server);
+    await new Promise<void>((resolve) => server.listen(0, host, resolve));
+    return { port: (server.address() as net.AddressInfo).port, accepted };
+  }
+
+  async function connect(port: number, host: string): Promise<net.Socket> {
+    const s = net.connect(port, host);
+    sockets.push(s);
+    await new Promise<void>((resolve, reject) => s.once('connect', resolve).once('error', reject));
+    return s;
+  }
+
+  async function waitFor(check: () => Promise<boolean>, what: string): Promise<void> {
+    const deadline = Date.now() + 5000;
+    while (!(await check())) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  }
+
+  it('counts real connections to a 127.0.0.1 server, and 0 once they close', async () => {
+    const app = await tcpServer('127.0.0.1');
+    const clients = [await connect(app.port, '127.0.0.1'), await connect(app.port, '127.0.0.1')];
+    await waitFor(async () => app.accepted.length === 2, 'the server to accept both clients');
+
+    const r = await start({ ports: [app.port], podIP: '127.0.0.1' });
+    const res = await request(r.url).get('/connections').expect(200);
+    expect(res.body).toEqual({ established: 2, ports: { [String(app.port)]: 2 } });
+
+    for (const c of clients) c.destroy();
+    for (const s of app.accepted) s.destroy();
+    const counted = async (): Promise<number> => (await request(r.url).get('/connections').expect(200)).body.established as number;
+    await waitFor(async () => (await counted()) === 0, 'the closed connections to leave ESTABLISHED');
+    expect(await counted()).toBe(0);
+  });
+
+  it('counts an IPv4 client of an IPv6 socket (::ffff:127.0.0.1 in /proc/net/tcp6)', async () => {
+    let app: { port: number; accepted: net.Socket[] };
+    try {
+      app = await tcpServer('::ffff:127.0.0.1');
+    } catch {
+      return; // no IPv6 in this kernel: nothing to test
+    }
+    await connect(app.port, '127.0.0.1');
+    await waitFor(async () => app.accepted.length === 1, 'the server to accept the client');
+    const r = await start({ ports: [app.port], podIP: '127.0.0.1' });
+    await request(r.url).get('/connections').expect(200, { established: 1, ports: { [String(app.port)]: 1 } });
+  });
+
+  it('never counts its own port, though the asking connection is ESTABLISHED on it', async () => {
+    // Learn a free port, then run the reporter there with that port among the "app" ports.
+    const probe = net.createServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+    const port = (probe.address() as net.AddressInfo).port;
+    await new Promise((resolve) => probe.close(resolve));
+
+    const r = await start({ port, ports: [port], podIP: '127.0.0.1' });
+    await request(r.url).get('/connections').expect(200, { established: 0, ports: {} });
+  });
+});

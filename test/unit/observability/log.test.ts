@@ -1,0 +1,80 @@
+import { createLogger, LOG_LEVEL_ENV, REDACTED, reviewLogger } from '../../../webhook/src/observability/log.js';
+
+/** A pino destination that keeps the parsed lines. */
+function collector(): { lines: Record<string, unknown>[]; write(msg: string): void } {
+  const lines: Record<string, unknown>[] = [];
+  return { lines, write: (msg: string) => lines.push(JSON.parse(msg) as Record<string, unknown>) };
+}
+
+describe('log', () => {
+  it('writes JSON at the level from RAINBOW_LOG_LEVEL', () => {
+    const out = collector();
+    const log = createLogger({ name: 'webhook', destination: out, env: { [LOG_LEVEL_ENV]: 'warn' } });
+    log.info('hidden');
+    log.warn({ app: 'web' }, 'shown');
+    expect(out.lines).toHaveLength(1);
+    expect(out.lines[0]).toMatchObject({ level: 'warn', name: 'webhook', app: 'web', msg: 'shown' });
+    expect(typeof out.lines[0]!.time).toBe('string');
+  });
+
+  it('defaults to info, and survives a bad level with a warning', () => {
+    const out = collector();
+    const log = createLogger({ destination: out, env: { [LOG_LEVEL_ENV]: 'verbose' } });
+    log.debug('hidden');
+    log.info('shown');
+    expect(out.lines.map((l) => l.level)).toEqual(['warn', 'info']);
+    expect(out.lines[0]!.msg).toMatch(/RAINBOW_LOG_LEVEL="verbose" is not a log level/);
+    expect(createLogger({ destination: collector(), env: {} }).level).toBe('info');
+    expect(createLogger({ destination: collector(), env: { [LOG_LEVEL_ENV]: 'DEBUG' } }).level).toBe('debug');
+  });
+
+  it('redacts keys, tokens, certificates and authorization headers', () => {
+    const out = collector();
+    const log = createLogger({ destination: out, env: {} });
+    log.info(
+      {
+        key: 'PRIVATE-1',
+        tls: { key: 'PRIVATE-2', cert: 'CERT-1' },
+        pems: { caCert: 'CERT-2', key: 'PRIVATE-3' },
+        token: 'TOKEN-1',
+        sa: { token: 'TOKEN-2' },
+        authorization: 'Bearer TOKEN-3',
+        req: { method: 'POST', headers: { authorization: 'Bearer TOKEN-4', 'content-type': 'application/json' } },
+        secret: { data: { 'tls.key': 'PRIVATE-4', 'tls.crt': 'visible-name-only' } },
+        pod: 'web-abc',
+      },
+      'review',
+    );
+    const text = JSON.stringify(out.lines[0]);
+    for (const leaked of ['PRIVATE-', 'TOKEN-', 'CERT-']) expect(text).not.toContain(leaked);
+    expect(out.lines[0]).toMatchObject({
+      key: REDACTED,
+      tls: { key: REDACTED, cert: REDACTED },
+      req: { method: 'POST', headers: { authorization: REDACTED, 'content-type': 'application/json' } },
+      pod: 'web-abc',
+    });
+  });
+
+  it('gives a child logger for a review with uid, kind, namespace and name', () => {
+    const out = collector();
+    const log = reviewLogger(createLogger({ destination: out, env: {} }), {
+      uid: '705ab4f5-6393-11e8-b7cc-42010a800002',
+      kind: { kind: 'Deployment' },
+      namespace: 'shop',
+      name: 'web-3c3fdc',
+      operation: 'DELETE',
+    });
+    log.info('denied');
+    expect(out.lines[0]).toMatchObject({
+      uid: '705ab4f5-6393-11e8-b7cc-42010a800002',
+      kind: 'Deployment',
+      namespace: 'shop',
+      name: 'web-3c3fdc',
+      operation: 'DELETE',
+      msg: 'denied',
+    });
+    reviewLogger(createLogger({ destination: out, env: {} }), { uid: 'u', kind: 'Service' }).info('x');
+    expect(out.lines[1]).toMatchObject({ uid: 'u', kind: 'Service' });
+    expect(out.lines[1]).not.toHaveProperty('namespace');
+  });
+});

@@ -1,0 +1,44 @@
+#!/usr/bin/env node
+// `rainbow <role> [flags]`: one CLI, one image, every role. Each role lives in commands/<role>.ts
+// and is loaded only when asked for, so `rainbow reporter` in every pod loads nothing else.
+import { fileURLToPath } from 'node:url';
+import { realpathSync } from 'node:fs';
+
+interface Role {
+  summary: string;
+  load: () => Promise<{ run: (args: string[]) => Promise<void> }>;
+}
+
+export const ROLES: Record<string, Role> = {
+  webhook: { summary: 'HTTPS admission server: Service cutover and the drain-aware delete guard', load: () => import('./commands/webhook.js') },
+  reporter: { summary: "sidecar: counts ESTABLISHED TCP connections on the app's ports (GET /connections)", load: () => import('./commands/reporter.js') },
+};
+
+export function usage(): string {
+  const width = Math.max(...Object.keys(ROLES).map((r) => r.length));
+  const lines = Object.entries(ROLES).map(([name, r]) => `  ${name.padEnd(width)}  ${r.summary}`);
+  return `usage: rainbow <command> [flags]\n\nRainbow deploys for Kubernetes: every release its own color, drained by its connections.\n\ncommands:\n${lines.join('\n')}\n\nrun \`rainbow <command> --help\` for a command's flags.`;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
+    console.log(usage());
+    return;
+  }
+  const role = ROLES[name];
+  if (!role) {
+    console.error(`rainbow: unknown command "${name}"\n\n${usage()}`);
+    process.exitCode = 2;
+    return;
+  }
+  await (await role.load()).run(rest);
+}
+
+const invokedDirectly = process.argv[1] !== undefined && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url);
+if (invokedDirectly) {
+  main(process.argv.slice(2)).catch((err: Error) => {
+    console.error(`rainbow: ${err.message}`);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,142 @@
+// `rainbow webhook`: the HTTPS admission server (Service cutover, delete guard).
+import { existsSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { isIP } from 'node:net';
+import path from 'node:path';
+import { loadKubeConfig } from '../cluster/kube.js';
+import { liveSnapshots } from '../cluster/snapshots.js';
+import { createLogger } from '../observability/log.js';
+import { createMetrics } from '../observability/metrics.js';
+import { parseDuration } from '../policies/durations.js';
+import { cutoverHandler, deleteGuardHandler } from '../server/handlers.js';
+import { webhookApp } from '../server/app.js';
+import { startHttps } from '../server/https.js';
+import { loadCertDir } from '../tls/cert-dir.js';
+import { CERT_FILE, KEY_FILE, generateServingCertificate, writeCertificateFiles } from '../tls/self-signed.js';
+import { UsageError, bindAddress, parseFlags, portNumber } from './flags.js';
+
+const HELP = `usage: rainbow webhook [flags]
+
+  --port N               HTTPS port (default 8443)
+  --bind ADDRESS         listen address (default: env RAINBOW_BIND_ADDRESS, else all interfaces)
+  --cert-dir DIR         serve tls.crt/tls.key from DIR; rotated files are picked up without a restart
+  --self-signed          make a CA and serving certificate (written to --cert-dir when given and
+                         no usable certificate is there yet; otherwise kept in memory)
+  --dns-names a,b        DNS names of the self-signed certificate (default localhost)
+  --ip-addresses a,b     IP addresses of the self-signed certificate (default: the bind address, else 127.0.0.1)
+  --ca-bundle-out FILE   write the CA certificate (PEM) for the webhook configurations' caBundle
+  --kubeconfig FILE      cluster credentials (default: KUBECONFIG, ~/.kube/config, then in-cluster)
+  --on-unknown deny|allow  a pod that cannot be asked for its connections denies the delete (default deny)
+  --pod-timeout 2s       timeout of one pod's /connections answer
+  --guard-budget 8s      time for asking all pods of a color; keep it under the webhook's timeoutSeconds
+  --concurrency 16       pods asked at once
+  --shutdown-grace 10s   on SIGTERM, time given to reviews in flight`;
+
+const list = (v: string | undefined) => (v ? v.split(',').map((s) => s.trim()).filter(Boolean) : []);
+
+function seconds(flag: string, v: string): number {
+  try {
+    return parseDuration(v);
+  } catch (err) {
+    throw new UsageError(`rainbow webhook: --${flag}: ${(err as Error).message}`);
+  }
+}
+
+async function servingPair(flags: { 'cert-dir'?: string; 'self-signed'?: boolean; 'dns-names'?: string; 'ip-addresses'?: string; 'ca-bundle-out'?: string }, bind: string | undefined) {
+  const dir = flags['cert-dir'];
+  const haveFiles = dir !== undefined && existsSync(path.join(dir, CERT_FILE)) && existsSync(path.join(dir, KEY_FILE));
+  if (haveFiles && !flags['self-signed']) return { pair: await loadCertDir(dir!), caCert: undefined };
+  if (haveFiles) {
+    try {
+      return { pair: await loadCertDir(dir!), caCert: undefined };
+    } catch {
+      /* unusable (e.g. expired): make new ones below */
+    }
+  }
+  if (!flags['self-signed']) {
+    throw new UsageError(`rainbow webhook: no certificate: pass --cert-dir DIR with ${CERT_FILE} and ${KEY_FILE}, or --self-signed`);
+  }
+  const dnsNames = list(flags['dns-names']);
+  const ips = list(flags['ip-addresses']);
+  const made = await generateServingCertificate({
+    dnsNames: dnsNames.length ? dnsNames : ['localhost'],
+    ipAddresses: ips.length ? ips : [bind && isIP(bind) ? bind : '127.0.0.1'],
+  });
+  if (dir) await writeCertificateFiles(dir, made);
+  return { pair: { cert: made.cert, key: made.key }, caCert: made.caCert };
+}
+
+export async function run(args: string[]): Promise<void> {
+  const flags = parseFlags(
+    'webhook',
+    args,
+    {
+      port: { type: 'string' },
+      bind: { type: 'string' },
+      'cert-dir': { type: 'string' },
+      'self-signed': { type: 'boolean' },
+      'dns-names': { type: 'string' },
+      'ip-addresses': { type: 'string' },
+      'ca-bundle-out': { type: 'string' },
+      kubeconfig: { type: 'string' },
+      'on-unknown': { type: 'string' },
+      'pod-timeout': { type: 'string' },
+      'guard-budget': { type: 'string' },
+      concurrency: { type: 'string' },
+      'shutdown-grace': { type: 'string' },
+    },
+    HELP,
+  );
+  const onUnknown = flags['on-unknown'] ?? 'deny';
+  if (onUnknown !== 'deny' && onUnknown !== 'allow') throw new UsageError(`rainbow webhook: --on-unknown must be deny or allow, got ${JSON.stringify(onUnknown)}`);
+  const concurrency = Number(flags.concurrency ?? '16');
+  if (!Number.isInteger(concurrency) || concurrency < 1) throw new UsageError(`rainbow webhook: --concurrency must be a positive integer, got ${flags.concurrency}`);
+  const podTimeoutMs = seconds('pod-timeout', flags['pod-timeout'] ?? '2s') * 1000;
+  const budgetMs = seconds('guard-budget', flags['guard-budget'] ?? '8s') * 1000;
+  const graceMs = seconds('shutdown-grace', flags['shutdown-grace'] ?? '10s') * 1000;
+  const port = portNumber('webhook', 'port', flags.port ?? '8443');
+  const bind = bindAddress(flags.bind);
+
+  const log = createLogger({ name: 'webhook' });
+  const kc = loadKubeConfig(flags.kubeconfig);
+  const { pair, caCert } = await servingPair(flags, bind);
+  const caOut = flags['ca-bundle-out'];
+  if (caOut) {
+    if (!caCert) throw new UsageError(`rainbow webhook: --ca-bundle-out needs --self-signed (the CA of certificates from --cert-dir is not known to the webhook)`);
+    await writeFile(caOut, caCert);
+  }
+
+  const metrics = createMetrics({ processMetrics: true });
+  const reader = liveSnapshots(kc);
+  let ready = false;
+  const app = webhookApp({
+    mutateServices: cutoverHandler(reader),
+    validateDeployments: deleteGuardHandler(reader, {
+      onUnknown,
+      podTimeoutMs,
+      concurrency,
+      budgetMs,
+      onPodError: (r) => metrics.reporterErrors.inc({ reason: r.reason }),
+    }),
+    metrics,
+    log,
+    ready: () => ready,
+  });
+  const server = await startHttps(app, { port, bind, pair, certDir: flags['cert-dir'], log });
+  ready = true;
+  log.info({ url: server.url, cluster: kc.getCurrentCluster()?.server, onUnknown, podTimeoutMs, budgetMs, concurrency }, 'rainbow webhook serving');
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    ready = false;
+    log.info({ signal, graceMs }, 'shutting down: finishing reviews in flight');
+    void server.close(graceMs).then(() => {
+      log.info('stopped');
+      process.exit(0);
+    });
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+}

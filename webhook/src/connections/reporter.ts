@@ -1,0 +1,185 @@
+// The reporter: `rainbow reporter`, a sidecar in every app pod that answers
+// GET /connections with the number of ESTABLISHED TCP connections on the app's ports
+// (DESIGN.md, "Reporter protocol"). It reads /proc at request time, so the answer is as fresh
+// as the question; it exposes counts only — no addresses, no socket details.
+//
+// Plain node:http: one route does not need a framework, and the sidecar should stay small.
+
+import { readFile } from 'node:fs/promises';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+import { DEFAULTS } from '../contract.js';
+import { countEstablishedInText, procHexForms, type ConnectionCounts } from './proc-net-tcp.js';
+
+export interface ProcNetPaths {
+  /** IPv4 sockets; must be readable, or the reporter answers 500 (never a false 0). */
+  tcp: string;
+  /** IPv6 and IPv4-mapped sockets; absent when the kernel runs without IPv6, which is fine. */
+  tcp6: string;
+}
+
+export const DEFAULT_PROC_NET_PATHS: ProcNetPaths = { tcp: '/proc/net/tcp', tcp6: '/proc/net/tcp6' };
+
+export interface CountOptionsForRead {
+  ports: readonly number[];
+  podIP?: string;
+  excludePorts?: readonly number[];
+  procPaths?: ProcNetPaths;
+}
+
+/** Read /proc/net/tcp{,6} now and count. Rejects when /proc/net/tcp cannot be read. */
+export async function readConnectionCounts(opts: CountOptionsForRead): Promise<ConnectionCounts> {
+  const paths = opts.procPaths ?? DEFAULT_PROC_NET_PATHS;
+  const [tcp, tcp6] = await Promise.all([readProcFile(paths.tcp, false), readProcFile(paths.tcp6, true)]);
+  return countEstablishedInText([tcp, tcp6], {
+    ports: opts.ports,
+    podIP: opts.podIP,
+    excludePorts: opts.excludePorts,
+  });
+}
+
+async function readProcFile(path: string, mayBeMissing: boolean): Promise<string> {
+  try {
+    // readFile copes with /proc files reporting size 0: it reads until EOF.
+    return await readFile(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (mayBeMissing && code === 'ENOENT') return '';
+    throw new Error(
+      `cannot read ${path} (${code ?? (err as Error).message}); ` +
+        'the reporter needs the pod network namespace /proc mounted read-only',
+      { cause: err },
+    );
+  }
+}
+
+export interface ReporterHandlerOptions {
+  /** The app's ports (`--ports 8080,8081`). */
+  ports: readonly number[];
+  /** The pod's own address (`--pod-ip` or env POD_IP); without it every local address counts. */
+  podIP?: string;
+  procPaths?: ProcNetPaths;
+  /** Ports never counted; startReporter adds its own listening port. */
+  excludePorts?: readonly number[] | (() => readonly number[]);
+  /** Called with every failure to read /proc (the client gets a 500). */
+  onError?: (err: Error) => void;
+}
+
+/**
+ * The request listener, usable on any node:http server (and with supertest).
+ * GET/HEAD /connections → 200 counts; other methods on /connections → 405; other paths → 404.
+ */
+export function createReporterListener(opts: ReporterHandlerOptions): http.RequestListener {
+  validateHandlerOptions(opts);
+  const excludePorts = (): readonly number[] =>
+    typeof opts.excludePorts === 'function' ? opts.excludePorts() : (opts.excludePorts ?? []);
+
+  return (req, res) => {
+    const path = (req.url ?? '/').split('?', 1)[0];
+    if (path !== DEFAULTS.connectionsPath) {
+      sendJSON(res, 404, { error: `no such endpoint ${path}; the reporter serves only GET ${DEFAULTS.connectionsPath}` });
+      return;
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.setHeader('Allow', 'GET, HEAD');
+      sendJSON(res, 405, { error: `method ${req.method} not allowed on ${path}; use GET` });
+      return;
+    }
+    readConnectionCounts({ ports: opts.ports, podIP: opts.podIP, excludePorts: excludePorts(), procPaths: opts.procPaths })
+      .then((counts) => sendJSON(res, 200, counts))
+      .catch((err: Error) => {
+        opts.onError?.(err);
+        // A failure must never read as "0 connections": the guard would let the color go.
+        sendJSON(res, 500, { error: err.message });
+      });
+  };
+}
+
+function sendJSON(res: http.ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    'Content-Type': 'application/json',
+    'Content-Length': Buffer.byteLength(text),
+    'Cache-Control': 'no-store',
+  });
+  res.end(res.req.method === 'HEAD' ? undefined : text);
+}
+
+function validateHandlerOptions(opts: ReporterHandlerOptions): void {
+  if (opts.ports.length === 0) {
+    throw new Error('the reporter needs the app ports to count (--ports 8080,8081)');
+  }
+  for (const p of opts.ports) {
+    if (!Number.isInteger(p) || p < 1 || p > 65535) {
+      throw new Error(`--ports: ${p} is not a TCP port; give integers 1-65535 separated by commas`);
+    }
+  }
+  if (opts.podIP !== undefined) {
+    try {
+      procHexForms(opts.podIP);
+    } catch {
+      throw new Error(`--pod-ip "${opts.podIP}" is not an IP address; pass the pod's status.podIP (env POD_IP)`);
+    }
+  }
+}
+
+export interface ReporterOptions extends Omit<ReporterHandlerOptions, 'excludePorts'> {
+  /** Listening port; default 9471 (DESIGN.md). 0 picks a free port (tests). */
+  port?: number;
+  /** Listening address (`--bind` / RAINBOW_BIND_ADDRESS); undefined listens on all interfaces. */
+  bind?: string;
+}
+
+export interface RunningReporter {
+  server: http.Server;
+  address: AddressInfo;
+  /** Base URL, e.g. http://127.0.0.1:9471 */
+  url: string;
+  /** Stop listening and drop idle keep-alive sockets; resolves once the server is closed. */
+  close(): Promise<void>;
+}
+
+/** Start the reporter server; resolves once it listens. */
+export async function startReporter(opts: ReporterOptions): Promise<RunningReporter> {
+  const port = opts.port ?? DEFAULTS.connectionsPort;
+  let ownPort = port;
+  const listener = createReporterListener({ ...opts, excludePorts: () => [ownPort] });
+  const server = http.createServer(listener);
+  // The peer is the webhook or controller with a short timeout of its own; anything slower
+  // is not a client worth a socket.
+  server.headersTimeout = 5_000;
+  server.requestTimeout = 10_000;
+  server.keepAliveTimeout = 5_000;
+
+  await new Promise<void>((resolve, reject) => {
+    const onError = (err: NodeJS.ErrnoException): void => {
+      reject(
+        new Error(
+          `reporter cannot listen on ${opts.bind ?? '*'}:${port} (${err.code ?? err.message}); ` +
+            'free the port or choose another with --port',
+          { cause: err },
+        ),
+      );
+    };
+    server.once('error', onError);
+    server.listen({ port, host: opts.bind }, () => {
+      server.off('error', onError);
+      resolve();
+    });
+  });
+
+  const address = server.address() as AddressInfo;
+  ownPort = address.port;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return {
+    server,
+    address,
+    url: `http://${host}:${address.port}`,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((err) => (err ? reject(err) : resolve()));
+        server.closeIdleConnections();
+      }),
+  };
+}

@@ -1,0 +1,51 @@
+// Names from ../shared/DESIGN.md that the charts, docs, tests and users' scripts depend on.
+// Change one only with a reason in the README and the tests updated in the same commit.
+
+export const PREFIX = 'rainbow.dev/';
+
+export const LABEL_APP = 'rainbow.dev/app';
+export const LABEL_COLOR = 'rainbow.dev/color';
+
+export const ANNOTATION_PENDING_COLOR = 'rainbow.dev/pending-color';
+export const ANNOTATION_CUTOVER = 'rainbow.dev/cutover';
+export const ANNOTATION_KEEP_COLORS = 'rainbow.dev/keep-colors';
+export const ANNOTATION_DRAIN_GRACE = 'rainbow.dev/drain-grace';
+export const ANNOTATION_MAX_DRAIN = 'rainbow.dev/max-drain';
+export const ANNOTATION_DRAIN_STARTED = 'rainbow.dev/drain-started';
+export const ANNOTATION_FORCE_DELETE = 'rainbow.dev/force-delete';
+export const ANNOTATION_CONNECTIONS_PORT = 'rainbow.dev/connections-port';
+export const ANNOTATION_CONNECTIONS_PATH = 'rainbow.dev/connections-path';
+
+export type CutoverMode = 'ready' | 'immediate';
+
+export const DEFAULTS = {
+  cutover: 'ready' as CutoverMode,
+  keepColors: 1,
+  drainGraceSeconds: 60,
+  maxDrainSeconds: 48 * 3600,
+  connectionsPort: 9471,
+  connectionsPath: '/connections',
+} as const;
+
+/** Environment variable (and `--bind` flag) that every network listener takes its address from. */
+export const ENV_BIND_ADDRESS = 'RAINBOW_BIND_ADDRESS';
+/** The chart gives every app container its color here. */
+export const ENV_COLOR = 'RAINBOW_COLOR';
+
+/** A color is a DNS-label-safe string of at most 40 characters (a short or full git sha). */
+export const COLOR_PATTERN = /^[a-z0-9]([-a-z0-9]{0,38}[a-z0-9])?$/;
+
+export function isValidColor(color: string): boolean {
+  return COLOR_PATTERN.test(color);
+}
+
+/** When a color starts with 6 hex digits those are its CSS color (`#3c3fdc`). */
+export function cssColor(color: string): string | undefined {
+  const m = /^[0-9a-f]{6}/i.exec(color);
+  return m ? `#${m[0].toLowerCase()}` : undefined;
+}
+
+/** Deployment name of a color: `<release>-<color>`. */
+export function deploymentName(app: string, color: string): string {
+  return `${app}-${color}`;
+}

@@ -1,0 +1,102 @@
+// JSON logs (pino) for every role. Level from RAINBOW_LOG_LEVEL; secrets never reach the log:
+// anything that may hold a private key, token or certificate is redacted by path, so a
+// careless `log.info({ secret })` or a logged request with its headers stays harmless.
+
+import { pino, type DestinationStream, type Level, type Logger } from 'pino';
+
+export type { Logger } from 'pino';
+
+export const LOG_LEVEL_ENV = 'RAINBOW_LOG_LEVEL';
+
+const LEVELS: readonly string[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+/**
+ * Paths censored in every log line. `*.x` covers one level of nesting (`{ tls: { key } }`),
+ * the plain name covers the top level. Certificates are public, but they are noise in logs
+ * and a PEM bundle may carry its key along, so they go too.
+ */
+export const REDACT_PATHS: readonly string[] = [
+  ...['key', 'privateKey', 'private', 'token', 'bearerToken', 'accessToken', 'password', 'secret'].flatMap(both),
+  ...['cert', 'caCert', 'caBundle', 'ca', 'clientKey', 'clientCert'].flatMap(both),
+  ...['authorization', 'cookie', 'Authorization'].flatMap(both),
+  'headers.authorization',
+  'headers.cookie',
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'request.headers.authorization',
+  // Kubernetes Secret payloads (kubernetes.io/tls) and kubeconfig user credentials.
+  'data["tls.key"]',
+  '*.data["tls.key"]',
+  'stringData',
+  '*.stringData',
+  'user.token',
+  'user["client-key-data"]',
+  '*.user.token',
+  '*.user["client-key-data"]',
+];
+
+function both(name: string): string[] {
+  return [name, `*.${name}`];
+}
+
+export const REDACTED = '[redacted]';
+
+export interface CreateLoggerOptions {
+  /** Logger name, e.g. the role: "webhook", "controller", "reporter". */
+  name?: string;
+  /** Overrides RAINBOW_LOG_LEVEL. */
+  level?: string;
+  /** Where lines go (default stdout); tests pass a stream that collects them. */
+  destination?: DestinationStream;
+  /** Environment to read the level from (default process.env). */
+  env?: NodeJS.ProcessEnv;
+}
+
+export function createLogger(opts: CreateLoggerOptions = {}): Logger {
+  const wanted = opts.level ?? (opts.env ?? process.env)[LOG_LEVEL_ENV];
+  const level = wanted === undefined || wanted === '' ? 'info' : wanted.trim().toLowerCase();
+  const valid = LEVELS.includes(level);
+  const options = {
+    name: opts.name ?? 'rainbow',
+    level: valid ? level : 'info',
+    redact: { paths: [...REDACT_PATHS], censor: REDACTED },
+    timestamp: pino.stdTimeFunctions.isoTime,
+    // "level":"info" rather than 30: read by people (kubectl logs) as much as by machines.
+    formatters: { level: (label: string) => ({ level: label }) },
+  };
+  const logger = opts.destination ? pino(options, opts.destination) : pino(options);
+  if (!valid) {
+    // A typo in an env var should not take the webhook down; say so and carry on at info.
+    logger.warn(`${LOG_LEVEL_ENV}="${wanted}" is not a log level (use ${LEVELS.join(', ')}); logging at info`);
+  }
+  return logger;
+}
+
+/** The parts of an AdmissionRequest that identify it in logs. */
+export interface ReviewIdentity {
+  uid: string;
+  /** `request.kind` ({group, version, kind}) or just the kind. */
+  kind?: string | { kind?: string };
+  namespace?: string;
+  name?: string;
+  operation?: string;
+  /** `request.dryRun` */
+  dryRun?: boolean;
+}
+
+/** Child logger whose every line carries the review's uid, kind, namespace and name. */
+export function reviewLogger(parent: Logger, review: ReviewIdentity): Logger {
+  const kind = typeof review.kind === 'string' ? review.kind : review.kind?.kind;
+  const bindings: Record<string, unknown> = { uid: review.uid };
+  if (kind !== undefined) bindings.kind = kind;
+  if (review.namespace) bindings.namespace = review.namespace;
+  if (review.name) bindings.name = review.name;
+  if (review.operation) bindings.operation = review.operation;
+  if (review.dryRun) bindings.dryRun = true;
+  return parent.child(bindings);
+}
+
+/** Type guard for level names accepted by createLogger. */
+export function isLogLevel(s: string): s is Level | 'silent' {
+  return LEVELS.includes(s);
+}

@@ -1,0 +1,39 @@
+// The two admission handlers: read what the pure policy needs, decide, and (for the guard) ask
+// the color's pods for their connections in between. No writes to the cluster, dry-run or not.
+import type { AdmissionHandler } from '../admission/http.js';
+import { askPods, type PodReport } from '../connections/ask-pods.js';
+import type { SnapshotReader } from '../cluster/snapshots.js';
+import { decideCutover } from '../policies/cutover.js';
+import { decideFromCounts, planDeleteGuard } from '../policies/delete-guard.js';
+
+export interface GuardOptions {
+  onUnknown: 'deny' | 'allow';
+  /** Per-pod timeout of a /connections request. */
+  podTimeoutMs: number;
+  /** Pods asked at once. */
+  concurrency: number;
+  /** Overall budget for asking pods; must stay well inside the webhook's timeoutSeconds. */
+  budgetMs: number;
+  /** Called with every pod that could not be asked (metrics). */
+  onPodError?: (report: Extract<PodReport, { ok: false }>) => void;
+}
+
+export function cutoverHandler(reader: SnapshotReader): AdmissionHandler {
+  return async (req) => decideCutover(req, await reader.appSnapshot(req));
+}
+
+export function deleteGuardHandler(reader: SnapshotReader, opts: GuardOptions): AdmissionHandler {
+  return async (req) => {
+    const snapshot = await reader.guardSnapshot(req);
+    const plan = planDeleteGuard(req, snapshot ?? { services: [], pods: [], now: new Date() });
+    if (plan.kind === 'decided') return plan.decision;
+    if (plan.pods.length === 0) return decideFromCounts(plan, [], { onUnknown: opts.onUnknown });
+    const reports = await askPods(plan.pods, {
+      concurrency: opts.concurrency,
+      timeoutMs: opts.podTimeoutMs,
+      signal: AbortSignal.timeout(opts.budgetMs),
+    });
+    for (const r of reports) if (!r.ok) opts.onPodError?.(r);
+    return decideFromCounts(plan, reports, { onUnknown: opts.onUnknown });
+  };
+}
