@@ -1,0 +1,53 @@
+// Local processes an e2e test starts (the webhook, a controller): started from the compiled CLI,
+// logged to a file, and always stopped by PID.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, openSync, closeSync, readFileSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { repoRoot, logDir } from '../../../scripts/cluster/paths.js';
+
+export interface LocalProcess {
+  proc: ChildProcess;
+  pid: number;
+  log: string;
+  output(): string;
+  stop(signal?: NodeJS.Signals, timeoutMs?: number): Promise<number | null>;
+}
+
+export function startRainbow(name: string, args: string[], env: NodeJS.ProcessEnv = {}): LocalProcess {
+  const dir = path.join(logDir, 'e2e');
+  mkdirSync(dir, { recursive: true });
+  const log = path.join(dir, `${name}-${Date.now()}.log`);
+  const fd = openSync(log, 'a');
+  const proc = spawn(process.execPath, [path.join(repoRoot, 'dist', 'webhook', 'src', 'cli.js'), ...args], {
+    stdio: ['ignore', fd, fd],
+    env: { ...process.env, RAINBOW_LOG_LEVEL: 'debug', ...env },
+  });
+  closeSync(fd);
+  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
+  return {
+    proc,
+    pid: proc.pid!,
+    log,
+    output: () => readFileSync(log, 'utf8'),
+    async stop(signal = 'SIGTERM', timeoutMs = 15_000) {
+      if (proc.exitCode !== null || proc.signalCode !== null) return proc.exitCode;
+      proc.kill(signal);
+      const timer = setTimeout(() => proc.kill('SIGKILL'), timeoutMs);
+      const code = await exited;
+      clearTimeout(timer);
+      return code;
+    },
+  };
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}

@@ -1,0 +1,90 @@
+// Runs `rainbow webhook` as a local process and registers it with the local API server through
+// clientConfig.url and a caBundle, scoped to one test namespace (label rainbow.dev/e2e-ns).
+import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { kubeconfigPath } from '../../../scripts/cluster/paths.js';
+import { clients, eventually } from './cluster.js';
+import { freePort, startRainbow, type LocalProcess } from './processes.js';
+
+export interface RegisteredWebhook {
+  process: LocalProcess;
+  url: string;
+  unregister(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startWebhook(namespace: string, extraArgs: string[] = []): Promise<RegisteredWebhook> {
+  const port = await freePort();
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'rainbow-webhook-'));
+  const caFile = path.join(dir, 'ca.crt');
+  const proc = startRainbow('webhook', [
+    'webhook',
+    '--self-signed',
+    '--bind=127.0.0.1',
+    `--port=${port}`,
+    `--ca-bundle-out=${caFile}`,
+    `--kubeconfig=${kubeconfigPath}`,
+    '--pod-timeout=1s',
+    ...extraArgs,
+  ]);
+  const url = `https://127.0.0.1:${port}`;
+  await eventually('webhook CA bundle written', async () => existsSync(caFile) && readFileSync(caFile, 'utf8').includes('END CERTIFICATE'), 30_000, 100);
+  const caBundle = readFileSync(caFile).toString('base64');
+  const { admission } = clients();
+  const name = `rainbow-e2e-${namespace}`;
+  const namespaceSelector = { matchLabels: { 'kubernetes.io/metadata.name': namespace } };
+  const objectSelector = { matchExpressions: [{ key: 'rainbow.dev/app', operator: 'Exists' }] };
+  await admission.createMutatingWebhookConfiguration({
+    body: {
+      metadata: { name },
+      webhooks: [
+        {
+          name: 'services.rainbow.dev',
+          admissionReviewVersions: ['v1'],
+          sideEffects: 'None',
+          failurePolicy: 'Ignore',
+          timeoutSeconds: 10,
+          namespaceSelector,
+          objectSelector,
+          clientConfig: { url: `${url}/mutate/services`, caBundle },
+          rules: [{ apiGroups: [''], apiVersions: ['v1'], operations: ['CREATE', 'UPDATE'], resources: ['services'], scope: 'Namespaced' }],
+        },
+      ],
+    },
+  });
+  const guard = (webhookName: string, resources: string[], withObjectSelector: boolean) => ({
+    name: webhookName,
+    admissionReviewVersions: ['v1'],
+    sideEffects: 'None',
+    failurePolicy: 'Fail',
+    timeoutSeconds: 10,
+    namespaceSelector,
+    ...(withObjectSelector ? { objectSelector } : {}),
+    clientConfig: { url: `${url}/validate/deployments`, caBundle },
+    rules: [{ apiGroups: ['apps'], apiVersions: ['v1'], operations: ['DELETE', 'UPDATE'], resources, scope: 'Namespaced' as const }],
+  });
+  await admission.createValidatingWebhookConfiguration({
+    body: {
+      metadata: { name },
+      webhooks: [
+        guard('workloads.rainbow.dev', ['deployments', 'replicasets'], true),
+        // A Scale object carries no labels, so an objectSelector would never match it.
+        guard('scale.rainbow.dev', ['deployments/scale'], false),
+      ],
+    },
+  });
+  const unregister = async () => {
+    await admission.deleteMutatingWebhookConfiguration({ name }).catch(() => undefined);
+    await admission.deleteValidatingWebhookConfiguration({ name }).catch(() => undefined);
+  };
+  return {
+    process: proc,
+    url,
+    unregister,
+    async stop() {
+      await unregister();
+      await proc.stop();
+    },
+  };
+}

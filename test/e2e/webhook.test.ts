@@ -1,0 +1,142 @@
+// The admission webhook end to end: `rainbow webhook` as a local process registered by URL with
+// the real API server; real pods of the project's image holding real TCP connections.
+import net from 'node:net';
+import type { V1Deployment } from '@kubernetes/client-node';
+import { clients, eventually, kubectl, testNamespace } from './support/cluster.js';
+import { startWebhook, type RegisteredWebhook } from './support/webhook.js';
+import { appService, colorDeployment } from './support/app-objects.js';
+
+const { core, apps } = clients();
+let ns: Awaited<ReturnType<typeof testNamespace>>;
+let webhook: RegisteredWebhook;
+const A = 'a1b2c3';
+const B = 'b4d5e6';
+
+const available = (d: V1Deployment) =>
+  (d.status?.observedGeneration ?? 0) >= (d.metadata?.generation ?? 1) &&
+  d.status?.availableReplicas === d.spec?.replicas &&
+  d.status?.updatedReplicas === d.spec?.replicas;
+
+async function waitAvailable(name: string) {
+  return eventually(`${name} Available`, async () => {
+    const d = await apps.readNamespacedDeployment({ namespace: ns.name, name });
+    return available(d) ? d : undefined;
+  }, 60_000);
+}
+
+/** Opens a TCP stream to the Service's node port and resolves with it once the first line arrived. */
+async function openStream(nodePort: number): Promise<{ socket: net.Socket; lines: string[] }> {
+  const socket = net.connect({ host: '127.0.0.1', port: nodePort });
+  const lines: string[] = [];
+  socket.setEncoding('utf8');
+  socket.on('data', (d: string) => lines.push(...d.split('\n').filter(Boolean)));
+  await eventually('first line on the stream', async () => lines.length > 0, 10_000, 50);
+  return { socket, lines };
+}
+
+async function connectionsOf(deployment: string): Promise<number> {
+  const pods = (await core.listNamespacedPod({ namespace: ns.name, labelSelector: `rainbow.dev/color=${deployment.split('-').pop()}` })).items;
+  let total = 0;
+  for (const p of pods) {
+    const r = await fetch(`http://${p.status!.podIP}:9471/connections`);
+    total += ((await r.json()) as { established: number }).established;
+  }
+  return total;
+}
+
+beforeAll(async () => {
+  ns = await testNamespace('webhook');
+  webhook = await startWebhook(ns.name);
+});
+afterAll(async () => {
+  await webhook?.stop();
+  await ns?.remove();
+});
+
+test('the webhook answers health, readiness and metrics over HTTPS', async () => {
+  const res = await kubectl(['get', '--raw', '/api/v1/namespaces/default']); // the cluster itself is fine
+  expect(res.code).toBe(0);
+  expect(webhook.process.output()).toContain('rainbow webhook serving');
+});
+
+test('cutover, delete guard and drain, step by step', async () => {
+  // Color A, first deploy: nothing serves yet, so the Service takes A as it is.
+  await apps.createNamespacedDeployment({ namespace: ns.name, body: colorDeployment('web', A, { replicas: 2 }) });
+  await waitAvailable(`web-${A}`);
+  const svc = await core.createNamespacedService({ namespace: ns.name, body: appService('web', A) });
+  expect(svc.spec?.selector?.['rainbow.dev/color']).toBe(A);
+  const nodePort = svc.spec!.ports!.find((p) => p.name === 'tcp')!.nodePort!;
+
+  // A long-lived stream to color A.
+  const old = await openStream(nodePort);
+  expect(old.lines[0]).toBe(`The color is #${A}`);
+
+  // Color B is created but not Available yet (readiness starts after 6 s): asking the Service for B
+  // keeps A, records B as pending, and kubectl shows the webhook's warning.
+  await apps.createNamespacedDeployment({ namespace: ns.name, body: colorDeployment('web', B, { replicas: 2, readyAfterSeconds: 6 }) });
+  const patch = await kubectl(['-n', ns.name, 'patch', 'service', 'web', '--type=merge', '-p', JSON.stringify({ spec: { selector: { 'rainbow.dev/color': B } } })]);
+  expect(patch.code).toBe(0);
+  expect(patch.stderr).toMatch(/Warning: .*b4d5e6.*not Available/);
+  let now = await core.readNamespacedService({ namespace: ns.name, name: 'web' });
+  expect(now.spec?.selector?.['rainbow.dev/color']).toBe(A);
+  expect(now.metadata?.annotations?.['rainbow.dev/pending-color']).toBe(B);
+
+  // Deleting the serving color is refused.
+  const delServing = await kubectl(['-n', ns.name, 'delete', 'deployment', `web-${A}`, '--wait=false']);
+  expect(delServing.code).not.toBe(0);
+  expect(delServing.stderr).toContain('denied the request');
+  expect(delServing.stderr).toMatch(/serv/);
+
+  // Once B is Available, the same request switches the Service to B (no controller in this test).
+  await waitAvailable(`web-${B}`);
+  const switched = await kubectl(['-n', ns.name, 'patch', 'service', 'web', '--type=merge', '-p', JSON.stringify({ spec: { selector: { 'rainbow.dev/color': B } } })]);
+  expect(switched.code).toBe(0);
+  now = await core.readNamespacedService({ namespace: ns.name, name: 'web' });
+  expect(now.spec?.selector?.['rainbow.dev/color']).toBe(B);
+  expect(now.metadata?.annotations?.['rainbow.dev/pending-color']).toBeUndefined();
+
+  // New streams get B, the old one keeps printing A.
+  const fresh = await openStream(nodePort);
+  expect(fresh.lines[0]).toBe(`The color is #${B}`);
+  expect(old.socket.destroyed).toBe(false);
+
+  // A still holds the old stream: deleting A is refused, naming the count and how to proceed.
+  expect(await connectionsOf(`web-${A}`)).toBe(1);
+  const refused = await kubectl(['-n', ns.name, 'delete', 'deployment', `web-${A}`, '--wait=false']);
+  expect(refused.code).not.toBe(0);
+  expect(refused.stderr).toMatch(/1 established connection/);
+  expect(refused.stderr).toContain('rainbow.dev/force-delete');
+  // A server-side dry run gets the same answer and changes nothing.
+  const dry = await kubectl(['-n', ns.name, 'delete', 'deployment', `web-${A}`, '--dry-run=server']);
+  expect(dry.code).not.toBe(0);
+  expect(dry.stderr).toMatch(/1 established connection/);
+  // So is scaling it to zero.
+  const scale = await kubectl(['-n', ns.name, 'scale', 'deployment', `web-${A}`, '--replicas=0']);
+  expect(scale.code).not.toBe(0);
+  expect(scale.stderr).toMatch(/established connection/);
+
+  // The old client leaves: A drains to 0 and the delete goes through.
+  old.socket.destroy();
+  await eventually('color A drained', async () => (await connectionsOf(`web-${A}`)) === 0, 20_000);
+  const deleted = await kubectl(['-n', ns.name, 'delete', 'deployment', `web-${A}`, '--wait=false']);
+  expect(deleted.stderr).toBe('');
+  expect(deleted.code).toBe(0);
+  fresh.socket.destroy();
+});
+
+test('force-delete lets a color with connections go, with a warning', async () => {
+  const C = 'c0ffee';
+  await apps.createNamespacedDeployment({ namespace: ns.name, body: colorDeployment('cafe', C) });
+  await waitAvailable(`cafe-${C}`);
+  const pod = (await core.listNamespacedPod({ namespace: ns.name, labelSelector: `rainbow.dev/color=${C}` })).items[0];
+  const s = net.connect({ host: pod.status!.podIP!, port: 8081 });
+  await new Promise((r) => s.once('data', r));
+  const refused = await kubectl(['-n', ns.name, 'delete', 'deployment', `cafe-${C}`, '--wait=false']);
+  expect(refused.code).not.toBe(0);
+  expect(refused.stderr).toContain(pod.metadata!.name!);
+  await kubectl(['-n', ns.name, 'annotate', 'deployment', `cafe-${C}`, 'rainbow.dev/force-delete=true']);
+  const forced = await kubectl(['-n', ns.name, 'delete', 'deployment', `cafe-${C}`, '--wait=false']);
+  expect(forced.code).toBe(0);
+  expect(forced.stderr).toMatch(/Warning: .*force-delete/);
+  s.destroy();
+});
