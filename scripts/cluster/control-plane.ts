@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { buildTools, requiredVersion, TOOL_GROUPS } from './build-tools.js';
 import { ensurePki, type ClusterPki } from './pki.js';
 import { writeKubeconfig } from './kubeconfig.js';
-import { bin, kubeconfigPath, logDir, pkiDir, repoRoot, statePath } from './paths.js';
+import { bin, kubeconfigPath, logDir, pkiDir, repoRoot, stateDir, statePath } from './paths.js';
 import { freePort, isListening, isRunning, startDaemon, stopDaemon, type Daemon } from './processes.js';
 import { progress, elapsed } from './progress.js';
 import { podProcessDir, readPodProcesses } from './node-simulator/pod-processes.js';
@@ -228,6 +228,7 @@ export async function down(opts: { quiet?: boolean } = {}): Promise<void> {
     if (result !== 'not-running') say(`pod process ${p.name} (pid ${p.pid}): ${result}`);
   }
   rmSync(podProcessDir, { recursive: true, force: true });
+  rmSync(path.join(stateDir, 'service-accounts'), { recursive: true, force: true });
   if (state) {
     rmSync(state.etcdDataDir, { recursive: true, force: true });
     const open: string[] = [];

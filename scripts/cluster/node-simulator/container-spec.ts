@@ -18,6 +18,8 @@ export interface PodContext {
   hostIP: string;
   /** node plus the path of the built `rainbow` CLI. */
   rainbow: string[];
+  /** Environment every container starts from (the service-account KUBECONFIG); the container's own env wins. */
+  baseEnv?: Record<string, string>;
   /** Reads a key of a ConfigMap or Secret in the pod's namespace; undefined when absent. */
   lookup: (kind: 'ConfigMap' | 'Secret', name: string, key: string) => Promise<string | undefined>;
 }
@@ -108,7 +110,7 @@ export async function resolveContainer(c: V1Container, ctx: PodContext): Promise
     ok: true,
     spec: {
       argv: [...ctx.rainbow, ...args],
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: '/tmp', ...vars, [ENV_BIND_ADDRESS]: ctx.podIP },
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: '/tmp', ...ctx.baseEnv, ...vars, [ENV_BIND_ADDRESS]: ctx.podIP },
     },
   };
 }

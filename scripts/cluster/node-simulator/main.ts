@@ -1,5 +1,6 @@
 // The node simulator: plays kubelet (and kube-proxy's node ports) for one Node of the local
 // cluster. Started by `scripts/local-cluster up`; stops every pod process on SIGTERM.
+import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { CoordinationV1Api, CoreV1Api, KubeConfig, PatchStrategy, setHeaderOptions, type V1Pod, type V1Service } from '@kubernetes/client-node';
@@ -8,7 +9,8 @@ import { IpPool } from './ip-pool.js';
 import { PodRunner } from './pod-runner.js';
 import { ServiceProxy } from './service-proxy.js';
 import { heartbeat, registerNode } from './node-status.js';
-import { logDir, repoRoot } from '../paths.js';
+import { logDir, repoRoot, stateDir } from '../paths.js';
+import { serviceAccountEnv } from './service-account.js';
 
 const { values } = parseArgs({
   options: {
@@ -48,6 +50,8 @@ const beat = setInterval(() => {
 await heartbeat(core, coord, nodeName);
 
 const keyOf = (p: V1Pod) => p.metadata!.uid!;
+const serviceAccountDir = path.join(stateDir, 'service-accounts');
+const forgetServiceAccount = (uid: string) => rmSync(path.join(serviceAccountDir, uid), { recursive: true, force: true });
 
 async function lookup(namespace: string, kind: 'ConfigMap' | 'Secret', name: string, key: string): Promise<string | undefined> {
   try {
@@ -69,6 +73,7 @@ function runnerFor(pod: V1Pod): PodRunner {
     cwd: repoRoot,
     logDir: path.join(logDir, 'pods'),
     lookup: (kind, name, key) => lookup(ns, kind, name, key),
+    podEnv: (p) => serviceAccountEnv(kc, p, serviceAccountDir),
     log,
     writeStatus: async (p, status) => {
       if (!runners.has(keyOf(p)) && !finishing.has(keyOf(p))) return;
@@ -102,6 +107,7 @@ async function finish(pod: V1Pod): Promise<void> {
   } finally {
     runners.delete(key);
     finishing.delete(key);
+    forgetServiceAccount(key);
   }
 }
 
@@ -127,6 +133,7 @@ function onPodGone(pod: V1Pod): void {
   const runner = runners.get(key);
   if (!runner || finishing.has(key)) return;
   runners.delete(key);
+  forgetServiceAccount(key);
   log(`${runner.key}: removed from the API; killing its processes`);
   void runner.kill().then(() => pool.release(runner.ip));
 }

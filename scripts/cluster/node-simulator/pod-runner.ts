@@ -16,6 +16,8 @@ export interface PodRunnerDeps {
   cwd: string;
   logDir: string;
   lookup: PodContext['lookup'];
+  /** Environment for every container of the pod (e.g. its service-account kubeconfig). */
+  podEnv: (pod: V1Pod) => Promise<Record<string, string>>;
   writeStatus: (pod: V1Pod, status: V1PodStatus) => Promise<void>;
   log: (message: string) => void;
   /** Base restart back-off in ms (kubelet uses 10 s; the local cluster is quicker). */
@@ -76,7 +78,16 @@ export class PodRunner {
 
   /** Resolves every container first: one that cannot run here leaves the pod Pending with its reason. */
   async start(): Promise<void> {
-    const ctx: PodContext = { pod: this.pod, podIP: this.ip, hostIP: this.deps.hostIP, rainbow: this.deps.rainbow, lookup: this.deps.lookup };
+    let baseEnv: Record<string, string>;
+    try {
+      baseEnv = await this.deps.podEnv(this.pod);
+    } catch (err) {
+      for (const run of this.runs) run.state = { waiting: { reason: 'CreateContainerConfigError', message: `service account token: ${(err as Error).message}` } };
+      this.unrunnable = true;
+      this.flush();
+      return;
+    }
+    const ctx: PodContext = { pod: this.pod, podIP: this.ip, hostIP: this.deps.hostIP, rainbow: this.deps.rainbow, lookup: this.deps.lookup, baseEnv };
     for (const run of this.runs) {
       const r = await resolveContainer(run.c, ctx);
       if (r.ok) run.spec = r.spec;
