@@ -1,0 +1,437 @@
+// chart/rainbow-system: webhook, controller, RBAC, webhook configurations and TLS, checked on the
+// objects `helm template` renders, and the errors bad values get.
+import { X509Certificate } from 'node:crypto';
+
+import type {
+  V1ClusterRole,
+  V1ClusterRoleBinding,
+  V1Container,
+  V1Deployment,
+  V1MutatingWebhookConfiguration,
+  V1PodDisruptionBudget,
+  V1PodSpec,
+  V1PolicyRule,
+  V1Role,
+  V1RoleBinding,
+  V1Secret,
+  V1Service,
+  V1ValidatingWebhook,
+  V1ValidatingWebhookConfiguration,
+} from '@kubernetes/client-node';
+
+import { LABEL_APP } from '../../webhook/src/contract.js';
+import { generateServingCertificate } from '../../webhook/src/tls/self-signed.js';
+import { render, renderError, renderNotes, type Rendered } from './render.js';
+
+const NS = 'rainbow-system';
+const b64 = (s: string) => Buffer.from(s).toString('base64');
+const unb64 = (s: string) => Buffer.from(s, 'base64').toString('utf8');
+
+const mutating = (r: Rendered) => r.get<V1MutatingWebhookConfiguration>('MutatingWebhookConfiguration', 'rainbow');
+const validating = (r: Rendered) => r.get<V1ValidatingWebhookConfiguration>('ValidatingWebhookConfiguration', 'rainbow');
+const guardEntry = (r: Rendered, name: string): V1ValidatingWebhook => validating(r).webhooks!.find((w) => w.name === name)!;
+const allWebhooks = (r: Rendered) => [...mutating(r).webhooks!, ...validating(r).webhooks!];
+const podSpec = (r: Rendered, name: string): V1PodSpec => r.get<V1Deployment>('Deployment', name).spec!.template.spec!;
+const container = (r: Rendered, name: string): V1Container => podSpec(r, name).containers[0]!;
+
+let ca: string;
+let defaults: Rendered;
+beforeAll(async () => {
+  ca = (await generateServingCertificate({ dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'] })).caCert;
+  defaults = await render('rainbow-system');
+});
+
+describe('objects', () => {
+  it('renders the webhook, the controller, their RBAC, the TLS Secret and both webhook configurations', () => {
+    expect(defaults.names()).toEqual([
+      'ClusterRole/rainbow-controller',
+      'ClusterRole/rainbow-webhook',
+      'ClusterRoleBinding/rainbow-controller',
+      'ClusterRoleBinding/rainbow-webhook',
+      'Deployment/rainbow-controller',
+      'Deployment/rainbow-webhook',
+      'MutatingWebhookConfiguration/rainbow',
+      'PodDisruptionBudget/rainbow-webhook',
+      'Role/rainbow-controller-leader-election',
+      'RoleBinding/rainbow-controller-leader-election',
+      'Secret/rainbow-tls',
+      'Service/rainbow-webhook',
+      'ServiceAccount/rainbow-controller',
+      'ServiceAccount/rainbow-webhook',
+      'ValidatingWebhookConfiguration/rainbow',
+    ]);
+  });
+
+  it('puts namespaced objects in the release namespace and labels every object the standard way', () => {
+    const clusterScoped = ['ClusterRole', 'ClusterRoleBinding', 'MutatingWebhookConfiguration', 'ValidatingWebhookConfiguration'];
+    for (const o of defaults.objects) {
+      expect(o.metadata.namespace).toBe(clusterScoped.includes(o.kind) ? undefined : NS);
+      expect(o.metadata.labels).toMatchObject({
+        'app.kubernetes.io/name': 'rainbow',
+        'app.kubernetes.io/instance': 'rainbow',
+        'app.kubernetes.io/version': '0.1.0',
+        'app.kubernetes.io/managed-by': 'Helm',
+        'app.kubernetes.io/part-of': 'rainbow',
+        'helm.sh/chart': 'rainbow-system-0.1.0',
+      });
+    }
+  });
+
+  it('names objects after the release, unless the release name already says rainbow', async () => {
+    const r = await render('rainbow-system', { release: 'platform', namespace: 'ops' });
+    expect(r.has('Deployment', 'platform-rainbow-webhook')).toBe(true);
+    expect(r.has('MutatingWebhookConfiguration', 'platform-rainbow')).toBe(true);
+    const o = await render('rainbow-system', { release: 'x', values: { fullnameOverride: 'rb' } });
+    expect(o.has('Deployment', 'rb-webhook')).toBe(true);
+    expect(o.has('Secret', 'rb-tls')).toBe(true);
+  });
+});
+
+describe('the webhook', () => {
+  it('runs `rainbow webhook` from the rainbow image tagged with the appVersion, 2 replicas', () => {
+    const d = defaults.get<V1Deployment>('Deployment', 'rainbow-webhook');
+    expect(d.spec!.replicas).toBe(2);
+    const c = container(defaults, 'rainbow-webhook');
+    expect(c.image).toBe('rainbow:0.1.0');
+    expect(c.args).toEqual([
+      'webhook',
+      '--cert-dir',
+      '/tls',
+      '--port',
+      '8443',
+      '--on-unknown',
+      'deny',
+      '--pod-timeout',
+      '2s',
+      '--guard-budget',
+      '8s',
+      '--concurrency',
+      '16',
+      '--shutdown-grace',
+      '10s',
+    ]);
+    expect(c.ports).toEqual([{ name: 'https', containerPort: 8443, protocol: 'TCP' }]);
+  });
+
+  it('takes its flags from values', async () => {
+    const r = await render('rainbow-system', {
+      values: { image: { repository: 'ghcr.io/acme/rainbow', tag: '1.2.3' }, webhook: { onUnknown: 'allow', podTimeout: '1s', guardBudget: '5s', concurrency: 4, shutdownGrace: '20s', extraArgs: ['--bind=0.0.0.0'] } },
+    });
+    const c = container(r, 'rainbow-webhook');
+    expect(c.image).toBe('ghcr.io/acme/rainbow:1.2.3');
+    expect(c.args).toEqual(['webhook', '--cert-dir', '/tls', '--port', '8443', '--on-unknown', 'allow', '--pod-timeout', '1s', '--guard-budget', '5s', '--concurrency', '4', '--shutdown-grace', '20s', '--bind=0.0.0.0']);
+  });
+
+  it('is probed over HTTPS: readiness /readyz, liveness /healthz', () => {
+    const c = container(defaults, 'rainbow-webhook');
+    expect(c.readinessProbe!.httpGet).toEqual({ path: '/readyz', port: 'https', scheme: 'HTTPS' });
+    expect(c.livenessProbe!.httpGet).toEqual({ path: '/healthz', port: 'https', scheme: 'HTTPS' });
+  });
+
+  it('serves the certificate of the TLS Secret from /tls', () => {
+    const spec = podSpec(defaults, 'rainbow-webhook');
+    expect(spec.volumes).toContainEqual({ name: 'tls', secret: { secretName: 'rainbow-tls' } });
+    expect(spec.containers[0]!.volumeMounts).toContainEqual({ name: 'tls', mountPath: '/tls', readOnly: true });
+    expect(spec.serviceAccountName).toBe('rainbow-webhook');
+  });
+
+  it('prefers one pod per node', () => {
+    const spec = podSpec(defaults, 'rainbow-webhook');
+    const preferred = spec.affinity!.podAntiAffinity!.preferredDuringSchedulingIgnoredDuringExecution!;
+    expect(preferred).toHaveLength(1);
+    expect(preferred[0]!.podAffinityTerm.topologyKey).toBe('kubernetes.io/hostname');
+    expect(preferred[0]!.podAffinityTerm.labelSelector!.matchLabels).toEqual(defaults.get<V1Deployment>('Deployment', 'rainbow-webhook').spec!.selector.matchLabels);
+  });
+
+  it('is behind Service rainbow-webhook, 443 → the https port, selecting only webhook pods', () => {
+    const s = defaults.get<V1Service>('Service', 'rainbow-webhook');
+    const d = defaults.get<V1Deployment>('Deployment', 'rainbow-webhook');
+    expect(s.spec!.ports).toEqual([{ name: 'https', port: 443, targetPort: 'https', protocol: 'TCP' }]);
+    expect(s.spec!.selector).toEqual(d.spec!.selector.matchLabels);
+    expect(d.spec!.template.metadata!.labels).toMatchObject(s.spec!.selector!);
+    expect(s.spec!.selector!['app.kubernetes.io/component']).toBe('webhook');
+  });
+
+  it('has a PodDisruptionBudget of minAvailable 1 over its pods, and none with a single replica', async () => {
+    const pdb = defaults.get<V1PodDisruptionBudget>('PodDisruptionBudget', 'rainbow-webhook');
+    expect(pdb.apiVersion).toBe('policy/v1');
+    expect(pdb.spec!.minAvailable).toBe(1);
+    expect(pdb.spec!.selector!.matchLabels).toEqual(defaults.get<V1Deployment>('Deployment', 'rainbow-webhook').spec!.selector.matchLabels);
+    const single = await render('rainbow-system', { set: { 'webhook.replicas': 1 } });
+    expect(single.has('PodDisruptionBudget')).toBe(false);
+  });
+});
+
+describe('the controller', () => {
+  it('runs `rainbow controller --leader-elect` with one replica, and extraArgs', async () => {
+    const d = defaults.get<V1Deployment>('Deployment', 'rainbow-controller');
+    expect(d.spec!.replicas).toBe(1);
+    expect(container(defaults, 'rainbow-controller').image).toBe('rainbow:0.1.0');
+    expect(container(defaults, 'rainbow-controller').args).toEqual(['controller', '--leader-elect', '--metrics-port', '9090']);
+    expect(podSpec(defaults, 'rainbow-controller').serviceAccountName).toBe('rainbow-controller');
+    const r = await render('rainbow-system', { values: { controller: { replicas: 2, metricsPort: 9100, extraArgs: ['--interval=30s'] } } });
+    expect(container(r, 'rainbow-controller').args).toEqual(['controller', '--leader-elect', '--metrics-port', '9100', '--interval=30s']);
+    expect(container(r, 'rainbow-controller').ports).toEqual([{ name: 'metrics', containerPort: 9100, protocol: 'TCP' }]);
+  });
+
+  it('is probed on its metrics port: readiness /readyz (informers synced), liveness /healthz', () => {
+    const c = container(defaults, 'rainbow-controller');
+    expect(c.readinessProbe!.httpGet).toEqual({ path: '/readyz', port: 'metrics' });
+    expect(c.livenessProbe!.httpGet).toEqual({ path: '/healthz', port: 'metrics' });
+  });
+
+  it('knows its pod name and namespace (the Lease identity)', () => {
+    const env = container(defaults, 'rainbow-controller').env!;
+    expect(env).toContainEqual({ name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } });
+    expect(env).toContainEqual({ name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } });
+  });
+
+  it('controller.enabled=false leaves out its Deployment, ServiceAccount and RBAC', async () => {
+    const r = await render('rainbow-system', { set: { 'controller.enabled': false } });
+    expect(r.names().filter((n) => n.includes('controller'))).toEqual([]);
+    expect(r.has('Deployment', 'rainbow-webhook')).toBe(true);
+  });
+});
+
+describe('RBAC', () => {
+  const rulesOf = (r: Rendered) =>
+    Object.fromEntries([...r.all<V1ClusterRole>('ClusterRole'), ...r.all<V1Role>('Role')].map((role) => [`${role.kind}/${role.metadata!.name}`, role.rules]));
+
+  it('gives each role exactly the verbs it needs', () => {
+    expect(rulesOf(defaults)).toEqual({
+      'ClusterRole/rainbow-webhook': [
+        { apiGroups: ['apps'], resources: ['deployments', 'replicasets'], verbs: ['get', 'list', 'watch'] },
+        { apiGroups: [''], resources: ['services', 'pods', 'namespaces'], verbs: ['get', 'list', 'watch'] },
+      ],
+      'ClusterRole/rainbow-controller': [
+        { apiGroups: ['apps'], resources: ['deployments'], verbs: ['get', 'list', 'watch', 'patch', 'update', 'delete'] },
+        { apiGroups: [''], resources: ['services'], verbs: ['get', 'list', 'watch', 'patch'] },
+        { apiGroups: [''], resources: ['pods'], verbs: ['list', 'watch'] },
+        { apiGroups: [''], resources: ['events'], verbs: ['create', 'patch'] },
+        { apiGroups: ['events.k8s.io'], resources: ['events'], verbs: ['create', 'patch'] },
+      ],
+      'Role/rainbow-controller-leader-election': [{ apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'create', 'update'] }],
+    });
+  });
+
+  it('has no wildcard anywhere in any rule, and no non-resource URLs', () => {
+    const rules: V1PolicyRule[] = [...defaults.all<V1ClusterRole>('ClusterRole'), ...defaults.all<V1Role>('Role')].flatMap((r) => r.rules ?? []);
+    expect(rules.length).toBeGreaterThan(0);
+    for (const rule of rules) {
+      for (const field of [rule.apiGroups, rule.resources, rule.verbs, rule.resourceNames, rule.nonResourceURLs]) {
+        for (const v of field ?? []) expect(v).not.toContain('*');
+      }
+      expect(rule.nonResourceURLs).toBeUndefined();
+    }
+  });
+
+  it('does not depend on values (only whether a role is installed does)', async () => {
+    const other = await render('rainbow-system', {
+      values: { webhook: { replicas: 5, onUnknown: 'allow', excludeNamespaces: ['x'], timeoutSeconds: 20 }, controller: { replicas: 3, extraArgs: ['--x'] }, tls: { validityDays: 30 } },
+    });
+    expect(rulesOf(other)).toEqual(rulesOf(defaults));
+  });
+
+  it('binds each role to its own ServiceAccount in the release namespace', () => {
+    for (const b of [...defaults.all<V1ClusterRoleBinding>('ClusterRoleBinding'), ...defaults.all<V1RoleBinding>('RoleBinding')]) {
+      const role = b.metadata!.name!.replace(/-leader-election$/, '');
+      expect(b.roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: b.kind === 'RoleBinding' ? 'Role' : 'ClusterRole', name: b.metadata!.name });
+      expect(b.subjects).toEqual([{ kind: 'ServiceAccount', name: role, namespace: NS }]);
+      expect(defaults.has('ServiceAccount', role)).toBe(true);
+    }
+    expect(defaults.get<V1Role>('Role').metadata!.namespace).toBe(NS);
+  });
+});
+
+describe('webhook configurations', () => {
+  it('mutates Services on CREATE/UPDATE, failing open', () => {
+    const [w, ...more] = mutating(defaults).webhooks!;
+    expect(more).toEqual([]);
+    expect(w).toMatchObject({ name: 'services.rainbow.dev', failurePolicy: 'Ignore', sideEffects: 'None', admissionReviewVersions: ['v1'], timeoutSeconds: 10 });
+    expect(w!.rules).toEqual([{ apiGroups: [''], apiVersions: ['v1'], operations: ['CREATE', 'UPDATE'], resources: ['services'], scope: 'Namespaced' }]);
+    expect(w!.clientConfig.service).toEqual({ name: 'rainbow-webhook', namespace: NS, path: '/mutate/services', port: 443 });
+    expect(w!.objectSelector).toEqual({ matchExpressions: [{ key: LABEL_APP, operator: 'Exists' }] });
+  });
+
+  it('guards Deployment and ReplicaSet DELETE/UPDATE, failing closed, with an objectSelector', () => {
+    const w = guardEntry(defaults, 'workloads.rainbow.dev');
+    expect(w).toMatchObject({ failurePolicy: 'Fail', sideEffects: 'None', admissionReviewVersions: ['v1'], timeoutSeconds: 10 });
+    expect(w.rules).toEqual([{ apiGroups: ['apps'], apiVersions: ['v1'], operations: ['DELETE', 'UPDATE'], resources: ['deployments', 'replicasets'], scope: 'Namespaced' }]);
+    expect(w.clientConfig.service).toEqual({ name: 'rainbow-webhook', namespace: NS, path: '/validate/deployments', port: 443 });
+    expect(w.objectSelector).toEqual({ matchExpressions: [{ key: LABEL_APP, operator: 'Exists' }] });
+  });
+
+  it('guards deployments/scale in a second entry without objectSelector (a Scale has no labels)', () => {
+    expect(validating(defaults).webhooks!.map((w) => w.name)).toEqual(['workloads.rainbow.dev', 'scale.rainbow.dev']);
+    const w = guardEntry(defaults, 'scale.rainbow.dev');
+    expect(w).toMatchObject({ failurePolicy: 'Fail', sideEffects: 'None', admissionReviewVersions: ['v1'], timeoutSeconds: 10 });
+    expect(w.rules).toEqual([{ apiGroups: ['apps'], apiVersions: ['v1'], operations: ['UPDATE'], resources: ['deployments/scale'], scope: 'Namespaced' }]);
+    expect(w.clientConfig.service!.path).toBe('/validate/deployments');
+    expect(w.objectSelector).toBeUndefined();
+  });
+
+  it('leaves out kube-system and the release namespace (and excludeNamespaces) in every entry', async () => {
+    for (const w of allWebhooks(defaults)) {
+      expect(w.namespaceSelector).toEqual({ matchExpressions: [{ key: 'kubernetes.io/metadata.name', operator: 'NotIn', values: ['kube-system', NS] }] });
+    }
+    const r = await render('rainbow-system', {
+      namespace: 'rainbow',
+      values: { webhook: { excludeNamespaces: ['monitoring', 'kube-system'], namespaceSelector: { matchLabels: { 'rainbow.dev/enabled': 'true' } } } },
+    });
+    for (const w of allWebhooks(r)) {
+      expect(w.namespaceSelector).toEqual({
+        matchLabels: { 'rainbow.dev/enabled': 'true' },
+        matchExpressions: [{ key: 'kubernetes.io/metadata.name', operator: 'NotIn', values: ['kube-system', 'rainbow', 'monitoring'] }],
+      });
+    }
+  });
+
+  it('takes timeoutSeconds from values', async () => {
+    const r = await render('rainbow-system', { set: { 'webhook.timeoutSeconds': 20 } });
+    for (const w of allWebhooks(r)) expect(w.timeoutSeconds).toBe(20);
+  });
+
+  it('calls the webhook only for what can stop a color (matchConditions), unless turned off', async () => {
+    expect(mutating(defaults).webhooks![0]!.matchConditions).toBeUndefined();
+    expect(guardEntry(defaults, 'workloads.rainbow.dev').matchConditions).toEqual([
+      { name: 'delete-or-scale-to-zero', expression: "request.operation == 'DELETE' || (has(object.spec) && has(object.spec.replicas) && object.spec.replicas == 0)" },
+    ]);
+    expect(guardEntry(defaults, 'scale.rainbow.dev').matchConditions).toEqual([
+      { name: 'scale-to-zero', expression: '!has(object.spec) || !has(object.spec.replicas) || object.spec.replicas == 0' },
+    ]);
+    const off = await render('rainbow-system', { set: { 'webhook.matchConditions': false } });
+    for (const w of allWebhooks(off)) expect(w.matchConditions).toBeUndefined();
+  });
+});
+
+describe('TLS', () => {
+  it('makes a CA and a serving certificate for the Service, keeps them in <fullname>-tls and injects the CA', () => {
+    const secret = defaults.get<V1Secret>('Secret', 'rainbow-tls');
+    expect(secret.type).toBe('kubernetes.io/tls');
+    expect(Object.keys(secret.data!).sort()).toEqual(['ca.crt', 'tls.crt', 'tls.key']);
+    for (const w of allWebhooks(defaults)) expect(w.clientConfig.caBundle).toBe(secret.data!['ca.crt']);
+
+    const caCert = new X509Certificate(unb64(secret.data!['ca.crt']!));
+    const cert = new X509Certificate(unb64(secret.data!['tls.crt']!));
+    expect(caCert.ca).toBe(true);
+    expect(cert.verify(caCert.publicKey)).toBe(true);
+    for (const host of ['rainbow-webhook.rainbow-system.svc', 'rainbow-webhook.rainbow-system.svc.cluster.local']) expect(cert.checkHost(host)).toBe(host);
+    expect(new Date(cert.validTo).getTime()).toBeGreaterThan(Date.now() + 365 * 86_400_000);
+    expect(unb64(secret.data!['tls.key']!)).toMatch(/-----BEGIN (RSA )?PRIVATE KEY-----/);
+  });
+
+  it('uses tls.existingSecret (no Secret rendered) with the CA from tls.caBundle, base64 or PEM', async () => {
+    for (const caBundle of [b64(ca), ca]) {
+      const r = await render('rainbow-system', { values: { tls: { existingSecret: 'webhook-cert', caBundle } } });
+      expect(r.has('Secret')).toBe(false);
+      expect(podSpec(r, 'rainbow-webhook').volumes).toContainEqual({ name: 'tls', secret: { secretName: 'webhook-cert' } });
+      for (const w of allWebhooks(r)) expect(unb64(w.clientConfig.caBundle!)).toContain('-----BEGIN CERTIFICATE-----');
+    }
+  });
+
+  it('with tls.existingSecret and cert-manager CA injection, leaves caBundle to the injector', async () => {
+    const r = await render('rainbow-system', {
+      values: { tls: { existingSecret: 'webhook-cert' }, webhookConfigurationAnnotations: { 'cert-manager.io/inject-ca-from': 'rainbow-system/webhook-cert' } },
+    });
+    for (const w of allWebhooks(r)) expect(w.clientConfig.caBundle).toBeUndefined();
+    expect(mutating(r).metadata!.annotations).toEqual({ 'cert-manager.io/inject-ca-from': 'rainbow-system/webhook-cert' });
+  });
+});
+
+describe('webhook.url: the webhook runs outside the cluster', () => {
+  let r: Rendered;
+  beforeAll(async () => {
+    r = await render('rainbow-system', { values: { webhook: { url: 'https://127.0.0.1:8443', caBundle: b64(ca) }, controller: { enabled: false } } });
+  });
+
+  it('points every entry at the URL with the given CA', () => {
+    expect(mutating(r).webhooks![0]!.clientConfig).toEqual({ url: 'https://127.0.0.1:8443/mutate/services', caBundle: b64(ca) });
+    for (const w of validating(r).webhooks!) expect(w.clientConfig).toEqual({ url: 'https://127.0.0.1:8443/validate/deployments', caBundle: b64(ca) });
+  });
+
+  it('renders only the webhook configurations (no webhook Deployment, Service, PDB, Secret or RBAC)', () => {
+    expect(r.names()).toEqual(['MutatingWebhookConfiguration/rainbow', 'ValidatingWebhookConfiguration/rainbow']);
+  });
+
+  it('keeps the selectors and policies', () => {
+    expect(mutating(r).webhooks![0]!.failurePolicy).toBe('Ignore');
+    expect(validating(r).webhooks!.map((w) => [w.name, w.failurePolicy, w.objectSelector !== undefined])).toEqual([
+      ['workloads.rainbow.dev', 'Fail', true],
+      ['scale.rainbow.dev', 'Fail', false],
+    ]);
+  });
+
+  it('accepts a PEM caBundle, and a trailing slash on the URL', async () => {
+    const pem = await render('rainbow-system', { values: { webhook: { url: 'https://127.0.0.1:9443/', caBundle: ca } } });
+    expect(mutating(pem).webhooks![0]!.clientConfig).toEqual({ url: 'https://127.0.0.1:9443/mutate/services', caBundle: b64(ca.trim() + '\n') });
+    expect(pem.has('Deployment', 'rainbow-controller')).toBe(true);
+  });
+});
+
+describe('Pod Security Standard "restricted"', () => {
+  it('holds for every pod and container', () => {
+    const deployments = defaults.all<V1Deployment>('Deployment');
+    expect(deployments).toHaveLength(2);
+    for (const d of deployments) {
+      const spec = d.spec!.template.spec!;
+      expect(spec.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 65532, seccompProfile: { type: 'RuntimeDefault' } });
+      for (const c of [...(spec.initContainers ?? []), ...spec.containers]) {
+        expect(c.securityContext).toMatchObject({
+          allowPrivilegeEscalation: false,
+          readOnlyRootFilesystem: true,
+          runAsNonRoot: true,
+          capabilities: { drop: ['ALL'] },
+          seccompProfile: { type: 'RuntimeDefault' },
+        });
+        expect(c.volumeMounts).toContainEqual({ name: 'tmp', mountPath: '/tmp' });
+      }
+    }
+  });
+});
+
+describe('NOTES.txt', () => {
+  it('says what runs where and what to do next', async () => {
+    const notes = await renderNotes('rainbow-system');
+    expect(notes).toContain('Deployment rainbow-webhook (2 replicas), Service rainbow-webhook.rainbow-system.svc:443');
+    expect(notes).toContain('Deployment rainbow-controller');
+    expect(notes).toContain('Namespaces kube-system and rainbow-system are left out.');
+    expect(notes).toContain('helm upgrade --install web chart/rainbow-app');
+  });
+
+  it('says where the webhook is when it runs outside', async () => {
+    const notes = await renderNotes('rainbow-system', { values: { webhook: { url: 'https://127.0.0.1:8443', caBundle: b64(ca) }, controller: { enabled: false } } });
+    expect(notes).toContain('Webhook: outside the cluster, at https://127.0.0.1:8443');
+    expect(notes).toContain('controller.enabled=false');
+  });
+});
+
+describe('bad values fail with a readable error', () => {
+  it('webhook.url without webhook.caBundle', async () => {
+    const err = await renderError('rainbow-system', { set: { 'webhook.url': 'https://127.0.0.1:8443' } });
+    expect(err).toContain('webhook.url is set, so webhook.caBundle is required');
+  });
+
+  it('webhook.url that is not https, and a caBundle that is not a certificate', async () => {
+    expect(await renderError('rainbow-system', { set: { 'webhook.url': 'http://127.0.0.1:8443' } })).toMatch(/at '\/webhook\/url'/);
+    const notCa = await renderError('rainbow-system', { values: { webhook: { url: 'https://127.0.0.1:8443', caBundle: b64('hello') } } });
+    expect(notCa).toContain('webhook.caBundle must be a CA certificate');
+  });
+
+  it('tls.existingSecret without a CA (helm template cannot read the Secret)', async () => {
+    const err = await renderError('rainbow-system', { set: { 'tls.existingSecret': 'webhook-cert' } });
+    expect(err).toContain('tls.existingSecret=webhook-cert: give its CA in tls.caBundle');
+  });
+
+  it('timeouts the API server would refuse, or that leave the guard no time', async () => {
+    expect(await renderError('rainbow-system', { set: { 'webhook.timeoutSeconds': 31 } })).toMatch(/at '\/webhook\/timeoutSeconds': maximum: got 31, want 30/);
+    expect(await renderError('rainbow-system', { set: { 'webhook.timeoutSeconds': 5 } })).toContain('webhook.guardBudget (8s) must be shorter than webhook.timeoutSeconds (5 s)');
+    expect(await renderError('rainbow-system', { set: { 'webhook.guardBudget': '1m' } })).toContain('webhook.guardBudget (1m) must be shorter');
+  });
+
+  it('negative replicas, unknown keys and unknown modes', async () => {
+    expect(await renderError('rainbow-system', { set: { 'webhook.replicas': -1 } })).toMatch(/at '\/webhook\/replicas': minimum: got -1, want 0/);
+    expect(await renderError('rainbow-system', { set: { 'webhook.replica': 3 } })).toMatch(/additional properties 'replica' not allowed/);
+    expect(await renderError('rainbow-system', { set: { 'webhook.onUnknown': 'maybe' } })).toMatch(/at '\/webhook\/onUnknown': value must be one of 'deny', 'allow'/);
+  });
+});
+
