@@ -21,6 +21,8 @@ export interface ClusterState {
   etcdDataDir: string;
   ports: Record<string, number>;
   daemons: Daemon[];
+  /** Processes started next to the cluster (the demo's webhook): stopped first by `down`, not part of its health. */
+  addons?: Daemon[];
   startedAt: string;
 }
 
@@ -216,8 +218,9 @@ export async function down(opts: { quiet?: boolean } = {}): Promise<void> {
   if (!state) {
     say('no local cluster is running (no .local-cluster/state.json)');
   } else {
-    // Reverse start order: the node simulator first, so it can stop pod processes while the API answers.
-    for (const d of [...state.daemons].reverse()) {
+    // Add-ons first, then reverse start order: the node simulator before the API server, so it
+    // can stop pod processes while the API still answers.
+    for (const d of [...(state.addons ?? []), ...[...state.daemons].reverse()]) {
       const result = await stopDaemon(d, d.name === 'node-simulator' ? 30_000 : 10_000);
       say(`${d.name} (pid ${d.pid}): ${result}`);
     }
@@ -249,10 +252,27 @@ export async function status(): Promise<boolean> {
   const all = state.daemons.every(isRunning);
   console.log(`local cluster: ${all ? 'running' : 'DEGRADED'} — Kubernetes ${state.kubernetesVersion} at ${state.server}, since ${state.startedAt}`);
   for (const d of state.daemons) console.log(`  ${d.name.padEnd(24)} pid ${String(d.pid).padEnd(8)} ${isRunning(d) ? 'running' : 'NOT RUNNING'}  log ${d.log}`);
+  for (const d of state.addons ?? []) console.log(`  ${d.name.padEnd(24)} pid ${String(d.pid).padEnd(8)} ${isRunning(d) ? 'running' : 'not running'}  log ${d.log}  (add-on)`);
   const pods = readPodProcesses().filter(isRunning);
   console.log(`  pod processes            ${pods.length} running`);
   console.log(`  kubeconfig               ${kubeconfigPath}`);
   return all;
+}
+
+/**
+ * Starts a process next to the running cluster (e.g. a webhook served from outside it), replacing
+ * an earlier add-on of the same name; `down` stops it by PID.
+ */
+export async function startAddon(name: string, cmd: string, args: string[], env?: NodeJS.ProcessEnv): Promise<Daemon> {
+  const state = readState();
+  if (!state) throw new Error('the local cluster is not running; start it with scripts/local-cluster up');
+  const previous = (state.addons ?? []).filter((d) => d.name === name);
+  for (const d of previous) await stopDaemon(d, 10_000);
+  mkdirSync(logDir, { recursive: true });
+  const d = startDaemon(name, cmd, args, path.join(logDir, `${name}.log`), env ?? process.env);
+  state.addons = [...(state.addons ?? []).filter((a) => a.name !== name), d];
+  writeFileSync(statePath, JSON.stringify(state, null, 2));
+  return d;
 }
 
 export function toolVersions(): Record<string, string> {

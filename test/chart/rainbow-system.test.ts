@@ -200,15 +200,15 @@ describe('RBAC', () => {
   it('gives each role exactly the verbs it needs', () => {
     expect(rulesOf(defaults)).toEqual({
       'ClusterRole/rainbow-webhook': [
-        { apiGroups: ['apps'], resources: ['deployments', 'replicasets'], verbs: ['get', 'list', 'watch'] },
-        { apiGroups: [''], resources: ['services', 'pods', 'namespaces'], verbs: ['get', 'list', 'watch'] },
+        { apiGroups: ['apps'], resources: ['deployments'], verbs: ['get', 'list'] },
+        { apiGroups: [''], resources: ['services', 'pods'], verbs: ['list'] },
+        { apiGroups: [''], resources: ['namespaces'], verbs: ['get'] },
       ],
       'ClusterRole/rainbow-controller': [
-        { apiGroups: ['apps'], resources: ['deployments'], verbs: ['get', 'list', 'watch', 'patch', 'update', 'delete'] },
-        { apiGroups: [''], resources: ['services'], verbs: ['get', 'list', 'watch', 'patch'] },
-        { apiGroups: [''], resources: ['pods'], verbs: ['list', 'watch'] },
-        { apiGroups: [''], resources: ['events'], verbs: ['create', 'patch'] },
-        { apiGroups: ['events.k8s.io'], resources: ['events'], verbs: ['create', 'patch'] },
+        { apiGroups: ['apps'], resources: ['deployments'], verbs: ['list', 'watch', 'patch', 'delete'] },
+        { apiGroups: [''], resources: ['services'], verbs: ['list', 'watch', 'patch'] },
+        { apiGroups: [''], resources: ['pods'], verbs: ['list'] },
+        { apiGroups: [''], resources: ['events'], verbs: ['create'] },
       ],
       'Role/rainbow-controller-leader-election': [{ apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'create', 'update'] }],
     });

@@ -13,6 +13,8 @@ export const ROLES: Record<string, Role> = {
   webhook: { summary: 'HTTPS admission server: Service cutover and the drain-aware delete guard', load: () => import('./commands/webhook.js') },
   app: { summary: 'the demo app: a page in the color on :8080, "The color is #xxxxxx" every 5 s on :8081', load: () => import('./commands/app.js') },
   reporter: { summary: "sidecar: counts ESTABLISHED TCP connections on the app's ports (GET /connections)", load: () => import('./commands/reporter.js') },
+  controller: { summary: 'promotes pending colors once Available, cleans up drained colors, emits Events; leader-elected', load: () => import('./commands/controller.js') },
+  status: { summary: 'colors of each app: state, ready pods, live connections, time left before max-drain', load: () => import('./commands/status.js') },
 };
 
 export function usage(): string {

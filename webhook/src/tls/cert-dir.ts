@@ -28,9 +28,13 @@ export interface CertKeyPair {
 export async function loadCertDir(dir: string): Promise<CertKeyPair> {
   const certPath = path.join(dir, CERT_FILE);
   const keyPath = path.join(dir, KEY_FILE);
-  const [cert, key] = await Promise.all([readText(certPath), readText(keyPath)]);
-  checkPair({ cert, key }, certPath, keyPath);
-  return { cert, key };
+  // Both reads settle before either error is reported, so the error names tls.crt first whatever
+  // the timing (Promise.all would report whichever read failed first).
+  const [cert, key] = await Promise.allSettled([readText(certPath), readText(keyPath)]);
+  if (cert.status === 'rejected') throw cert.reason;
+  if (key.status === 'rejected') throw key.reason;
+  checkPair({ cert: cert.value, key: key.value }, certPath, keyPath);
+  return { cert: cert.value, key: key.value };
 }
 
 async function readText(file: string): Promise<string> {

@@ -1,0 +1,278 @@
+// The reconciler driven without a cluster: an in-memory ObjectSource, a fake API that applies
+// merge patches back to the source (as the watch would), a fake clock and fake pod answers.
+import type { CoreV1Event, V1Deployment, V1Pod, V1Service } from '@kubernetes/client-node';
+import type { PodReport, PodTarget } from '../../../webhook/src/connections/ask-pods.js';
+import { memorySource, type ControllerApi, type MemorySource } from '../../../webhook/src/controller/kube-io.js';
+import { createControllerLoop, type ControllerLoop } from '../../../webhook/src/controller/loop.js';
+import { createControllerMetrics, type ControllerMetrics } from '../../../webhook/src/controller/metrics.js';
+import { NS, deployment, pod, service } from '../policies/builders.js';
+
+const T0 = Date.parse('2025-11-26T10:00:00Z');
+
+function mergePatch(target: unknown, patch: unknown): unknown {
+  if (patch === null || typeof patch !== 'object' || Array.isArray(patch)) return patch;
+  const out: Record<string, unknown> = target && typeof target === 'object' && !Array.isArray(target) ? { ...(target as Record<string, unknown>) } : {};
+  for (const [k, v] of Object.entries(patch)) {
+    if (v === null) delete out[k];
+    else out[k] = mergePatch(out[k], v);
+  }
+  return out;
+}
+
+interface Harness {
+  loop: ControllerLoop;
+  source: MemorySource;
+  metrics: ControllerMetrics;
+  calls: string[];
+  events: CoreV1Event[];
+  clock: { now: number };
+  pods: V1Pod[];
+  counts: Map<string, number | Error>;
+  leader: { value: boolean };
+  deleteError: { value?: unknown };
+  conflicts: { value: number };
+}
+
+let rv = 100;
+const bump = <T extends V1Service | V1Deployment>(o: T): T => ({ ...o, metadata: { ...o.metadata, resourceVersion: String(++rv) } });
+
+function harness(objects: Array<V1Service | V1Deployment>, o: { debounceMs?: number; maxProbeGapMs?: number } = {}): Harness {
+  const source = memorySource(objects.map(bump));
+  const calls: string[] = [];
+  const events: CoreV1Event[] = [];
+  const clock = { now: T0 };
+  const pods: V1Pod[] = [];
+  const counts = new Map<string, number | Error>();
+  const leader = { value: true };
+  const deleteError: { value?: unknown } = {};
+  const conflicts = { value: 0 };
+  const find = <T extends V1Service | V1Deployment>(list: T[], name: string) => list.find((x) => x.metadata?.name === name);
+  const api: ControllerApi = {
+    async listPods(namespace, selector) {
+      calls.push(`listPods ${namespace} ${selector}`);
+      return pods;
+    },
+    async patchService(namespace, name, patch) {
+      calls.push(`patchService ${name} ${JSON.stringify(patch)}`);
+      if (conflicts.value > 0 && conflicts.value--) throw Object.assign(new Error('the object has been modified'), { code: 409 });
+      const svc = find(source.services(namespace), name)!;
+      const wantRv = (patch as { metadata?: { resourceVersion?: string } }).metadata?.resourceVersion;
+      if (wantRv && wantRv !== svc.metadata?.resourceVersion) throw Object.assign(new Error('conflict'), { code: 409 });
+      source.put(bump(mergePatch(svc, patch) as V1Service));
+    },
+    async patchDeployment(namespace, name, patch) {
+      calls.push(`patchDeployment ${name} ${JSON.stringify(patch)}`);
+      source.put(bump(mergePatch(find(source.deployments(namespace), name)!, patch) as V1Deployment));
+    },
+    async deleteDeployment(namespace, name, uid) {
+      calls.push(`deleteDeployment ${name} uid=${uid}`);
+      if (deleteError.value) throw deleteError.value;
+      source.remove(find(source.deployments(namespace), name)!);
+    },
+    async createEvent(_namespace, ev) {
+      events.push(ev);
+    },
+  };
+  const askPods = async (targets: readonly PodTarget[]): Promise<PodReport[]> =>
+    targets.map((t) => {
+      const c = counts.get(t.name) ?? 0;
+      return c instanceof Error ? { name: t.name, ok: false, reason: 'refused', error: `pod ${t.name}: ${c.message}` } : { name: t.name, ok: true, established: c, ports: {} };
+    });
+  const metrics = createControllerMetrics();
+  const loop = createControllerLoop({
+    source,
+    api,
+    askPods,
+    now: () => new Date(clock.now),
+    intervalMs: 0, // drive drain checks by hand
+    debounceMs: o.debounceMs ?? 5,
+    ...(o.maxProbeGapMs ? { maxProbeGapMs: o.maxProbeGapMs } : {}),
+    isLeader: () => leader.value,
+    identity: 'test-controller',
+    metrics,
+  });
+  return { loop, source, metrics, calls, events, clock, pods, counts, leader, deleteError, conflicts };
+}
+
+const reasons = (h: Harness) => h.events.map((e) => `${e.reason}:${e.involvedObject.kind}/${e.involvedObject.name}`);
+const metric = async (h: Harness, name: string) => (await h.metrics.registry.getSingleMetricAsString(name)).split('\n').filter((l) => !l.startsWith('#')).join('\n');
+const dep = (color: string, day: number, o: object = {}) => deployment({ color, created: `2025-11-2${day}T09:00:00Z`, ...o });
+const later = (h: Harness, seconds: number) => (h.clock.now += seconds * 1000);
+
+describe('controller loop', () => {
+  let h: Harness | undefined;
+  afterEach(async () => {
+    await h?.loop.stop();
+    h = undefined;
+  });
+
+  it('promotes as soon as the pending color becomes Available, without waiting for the debounce', async () => {
+    h = harness([service({ color: 'bbbbbb', pending: 'cccccc' }), dep('bbbbbb', 2), dep('cccccc', 3, { available: false })], { debounceMs: 60_000 });
+    await h.loop.start();
+    expect(h.calls.filter((c) => c.startsWith('patchService'))).toEqual([]);
+
+    const startedAt = Date.now();
+    h.source.put(bump(dep('cccccc', 3)));
+    await new Promise((r) => setTimeout(r, 20));
+    const patches = h.calls.filter((c) => c.startsWith('patchService'));
+    expect(Date.now() - startedAt).toBeLessThan(1000);
+    expect(patches).toHaveLength(1);
+    expect(JSON.parse(patches[0]!.replace(/^patchService web /, ''))).toEqual({
+      metadata: { resourceVersion: expect.any(String), annotations: { 'rainbow.dev/pending-color': null } },
+      spec: { selector: { 'rainbow.dev/color': 'cccccc' } },
+    });
+    const svc = h.source.services(NS)[0]!;
+    expect(svc.spec?.selector?.['rainbow.dev/color']).toBe('cccccc');
+    expect(svc.metadata?.annotations?.['rainbow.dev/pending-color']).toBeUndefined();
+    expect(reasons(h)).toEqual(['Promoted:Deployment/web-cccccc', 'Promoted:Service/web']);
+    expect(h.events[0]).toMatchObject({
+      type: 'Normal',
+      message: 'Service web now routes to color cccccc (was bbbbbb): Deployment web-cccccc is Available',
+      reportingComponent: 'rainbow-controller',
+      reportingInstance: 'test-controller',
+      involvedObject: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'web-cccccc', namespace: NS, uid: 'uid-web-cccccc' },
+    });
+    expect(await metric(h, 'rainbow_promotions_total')).toBe('rainbow_promotions_total 1');
+  });
+
+  it('stamps the color that stopped serving, then deletes it once it read 0 for drain-grace', async () => {
+    const annotations = { 'rainbow.dev/keep-colors': '0', 'rainbow.dev/drain-grace': '60s' };
+    h = harness([service({ color: 'bbbbbb', pending: 'cccccc', annotations }), dep('bbbbbb', 2), dep('cccccc', 3)]);
+    h.pods.push(pod({ name: 'web-bbbbbb-1', color: 'bbbbbb', ip: '127.0.10.1' }), pod({ name: 'web-cccccc-1', color: 'cccccc', ip: '127.0.10.2' }));
+    h.counts.set('web-bbbbbb-1', 2);
+    await h.loop.start(); // promotes (cccccc is Available already)
+    await h.loop.idle(); // the Service update arrives: bbbbbb is stamped
+    const stamp = h.calls.find((c) => c.startsWith('patchDeployment web-bbbbbb'));
+    expect(stamp).toBe('patchDeployment web-bbbbbb {"metadata":{"annotations":{"rainbow.dev/drain-started":"2025-11-26T10:00:00Z"}}}');
+    expect(reasons(h)).toContain('DrainStarted:Deployment/web-bbbbbb');
+
+    await h.loop.drainCheckNow();
+    expect(h.loop.observations(NS, 'web').get('bbbbbb')).toMatchObject({ lastCount: 2 });
+    expect(await metric(h, 'rainbow_color_connections')).toContain('rainbow_color_connections{namespace="shop",app="web",color="bbbbbb"} 2');
+
+    h.counts.set('web-bbbbbb-1', 0);
+    later(h, 10);
+    await h.loop.drainCheckNow();
+    expect(h.loop.observations(NS, 'web').get('bbbbbb')?.zeroSince).toEqual(new Date(T0 + 10_000));
+    later(h, 59);
+    await h.loop.drainCheckNow();
+    expect(h.calls.filter((c) => c.startsWith('deleteDeployment'))).toEqual([]);
+    expect(h.loop.lastColors(NS, 'web')?.colors.map((c) => `${c.color}:${c.state}`)).toEqual(['cccccc:serving', 'bbbbbb:drained']);
+    later(h, 1);
+    await h.loop.drainCheckNow();
+    expect(h.calls.filter((c) => c.startsWith('deleteDeployment'))).toEqual(['deleteDeployment web-bbbbbb uid=uid-web-bbbbbb']);
+    expect(reasons(h).slice(-2)).toEqual(['Drained:Deployment/web-bbbbbb', 'Deleted:Deployment/web-bbbbbb']);
+    expect(await metric(h, 'rainbow_deletions_total')).toBe('rainbow_deletions_total{reason="drained"} 1');
+    expect(h.calls.some((c) => c.includes('force-delete'))).toBe(false);
+  });
+
+  it('never deletes a color whose pods cannot be asked', async () => {
+    const annotations = { 'rainbow.dev/keep-colors': '0', 'rainbow.dev/drain-grace': '0s' };
+    h = harness([service({ color: 'cccccc', annotations }), dep('bbbbbb', 2, { annotations: { 'rainbow.dev/drain-started': '2025-11-26T09:00:00Z' } }), dep('cccccc', 3)]);
+    h.pods.push(pod({ name: 'web-bbbbbb-1', color: 'bbbbbb', ip: '127.0.10.1' }), pod({ name: 'web-bbbbbb-2', color: 'bbbbbb', ip: '127.0.10.3' }));
+    h.counts.set('web-bbbbbb-2', new Error('connection refused'));
+    await h.loop.start();
+    later(h, 3600);
+    await h.loop.drainCheckNow();
+    expect(h.calls.filter((c) => c.startsWith('deleteDeployment'))).toEqual([]);
+    expect(h.loop.observations(NS, 'web').get('bbbbbb')).toMatchObject({ lastCount: 0, unknown: 'pod web-bbbbbb-2: connection refused' });
+    expect(await metric(h, 'rainbow_color_connections')).not.toContain('color="bbbbbb"');
+    expect(await metric(h, 'rainbow_colors')).toContain('rainbow_colors{namespace="shop",app="web",state="draining"} 1');
+  });
+
+  it('past max-drain: sets force-delete, says so in an Event, then deletes', async () => {
+    const annotations = { 'rainbow.dev/keep-colors': '0', 'rainbow.dev/max-drain': '1h' };
+    h = harness([service({ color: 'cccccc', annotations }), dep('bbbbbb', 2, { annotations: { 'rainbow.dev/drain-started': '2025-11-26T09:00:00Z' } }), dep('cccccc', 3)]);
+    h.pods.push(pod({ name: 'web-bbbbbb-1', color: 'bbbbbb', ip: '127.0.10.1' }));
+    h.counts.set('web-bbbbbb-1', 4);
+    await h.loop.start();
+    const writes = h.calls.filter((c) => !c.startsWith('listPods'));
+    expect(writes).toEqual([
+      'patchDeployment web-bbbbbb {"metadata":{"annotations":{"rainbow.dev/force-delete":"true"}}}',
+      'deleteDeployment web-bbbbbb uid=uid-web-bbbbbb',
+    ]);
+    expect(reasons(h)).toEqual(['DrainDeadlineExceeded:Deployment/web-bbbbbb', 'Deleted:Deployment/web-bbbbbb']);
+    expect(h.events[0]).toMatchObject({ type: 'Warning', message: expect.stringContaining('past max-drain 1h, with 4 established connections') });
+    expect(await metric(h, 'rainbow_deletions_total')).toBe('rainbow_deletions_total{reason="max-drain"} 1');
+  });
+
+  it('a delete refused by the guard is reported, and retried only at a later drain check after drain-grace again', async () => {
+    const annotations = { 'rainbow.dev/keep-colors': '0', 'rainbow.dev/drain-grace': '0s' };
+    h = harness([service({ color: 'cccccc', annotations }), dep('bbbbbb', 2, { annotations: { 'rainbow.dev/drain-started': '2025-11-26T09:00:00Z' } }), dep('cccccc', 3)]);
+    h.deleteError.value = Object.assign(new Error('HTTP-Code: 403'), {
+      code: 403,
+      body: JSON.stringify({ kind: 'Status', message: 'admission webhook "deployments.rainbow.dev" denied the request: Refusing to delete … 3 established connections' }),
+    });
+    await h.loop.start();
+    expect(h.calls.filter((c) => c.startsWith('deleteDeployment'))).toHaveLength(1);
+    expect(reasons(h)).toEqual(['Drained:Deployment/web-bbbbbb', 'DeleteRefused:Deployment/web-bbbbbb']);
+    expect(h.events[1]!.message).toContain('denied the request');
+    expect(await metric(h, 'rainbow_reconcile_errors_total')).toBe('rainbow_reconcile_errors_total 1');
+    expect(h.loop.observations(NS, 'web').get('bbbbbb')?.zeroSince).toBeUndefined();
+
+    await h.loop.reconcileNow(NS, 'web'); // an informer event: no retry yet
+    expect(h.calls.filter((c) => c.startsWith('deleteDeployment'))).toHaveLength(1);
+
+    h.deleteError.value = undefined;
+    later(h, 10);
+    await h.loop.drainCheckNow();
+    expect(h.calls.filter((c) => c.startsWith('deleteDeployment'))).toHaveLength(2);
+    expect(reasons(h).filter((r) => r.startsWith('Drained'))).toHaveLength(1); // announced once
+  });
+
+  it('writes nothing while not the leader, and catches up when it becomes one', async () => {
+    h = harness([service({ color: 'bbbbbb', pending: 'cccccc' }), dep('bbbbbb', 2), dep('cccccc', 3)]);
+    h.leader.value = false;
+    await h.loop.start();
+    await h.loop.drainCheckNow();
+    expect(h.calls).toEqual([]);
+    expect(h.events).toEqual([]);
+    expect(await metric(h, 'rainbow_colors')).toContain('state="pending"} 1');
+    h.leader.value = true;
+    h.loop.leadershipChanged(true);
+    await h.loop.idle();
+    expect(h.calls.filter((c) => c.startsWith('patchService'))).toHaveLength(1);
+  });
+
+  it('a Service changed meanwhile (409) is planned again', async () => {
+    h = harness([service({ color: 'bbbbbb', pending: 'cccccc' }), dep('bbbbbb', 2), dep('cccccc', 3, { available: false })]);
+    await h.loop.start();
+    h.conflicts.value = 1; // someone else writes the Service between our read and our patch
+    h.source.put(bump(dep('cccccc', 3)));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(h.calls.filter((c) => c.startsWith('patchService'))).toHaveLength(1);
+    expect(h.source.services(NS)[0]!.spec?.selector?.['rainbow.dev/color']).toBe('bbbbbb');
+    await h.loop.idle(); // the fallback retry (1 s)
+    expect(h.calls.filter((c) => c.startsWith('patchService'))).toHaveLength(2);
+    expect(h.source.services(NS)[0]!.spec?.selector?.['rainbow.dev/color']).toBe('cccccc');
+    expect(await metric(h, 'rainbow_reconcile_errors_total')).toBe('rainbow_reconcile_errors_total 1');
+  });
+
+  it('a gap between probes (missed checks, standby) restarts the drain-grace count', async () => {
+    const annotations = { 'rainbow.dev/keep-colors': '0', 'rainbow.dev/drain-grace': '60s' };
+    h = harness([service({ color: 'cccccc', annotations }), dep('bbbbbb', 2, { annotations: { 'rainbow.dev/drain-started': '2025-11-26T09:00:00Z' } }), dep('cccccc', 3)], {
+      maxProbeGapMs: 30_000,
+    });
+    await h.loop.start();
+    expect(h.loop.observations(NS, 'web').get('bbbbbb')?.zeroSince).toEqual(new Date(T0));
+    later(h, 31);
+    await h.loop.drainCheckNow();
+    expect(h.loop.observations(NS, 'web').get('bbbbbb')?.zeroSince).toEqual(new Date(T0 + 31_000));
+    later(h, 30);
+    await h.loop.drainCheckNow();
+    expect(h.calls.filter((c) => c.startsWith('deleteDeployment'))).toEqual([]);
+  });
+
+  it('forgets an app whose objects are all gone', async () => {
+    const svc = service({ color: 'bbbbbb' });
+    const d = dep('bbbbbb', 2);
+    h = harness([svc, d]);
+    await h.loop.start();
+    expect(await metric(h, 'rainbow_colors')).toContain('state="serving"} 1');
+    h.source.remove(h.source.services(NS)[0]!);
+    h.source.remove(h.source.deployments(NS)[0]!);
+    await h.loop.idle();
+    expect(h.loop.lastColors(NS, 'web')).toBeUndefined();
+    expect(await metric(h, 'rainbow_colors')).toBe('');
+  });
+});

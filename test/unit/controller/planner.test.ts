@@ -1,0 +1,383 @@
+import type { V1Deployment, V1Service } from '@kubernetes/client-node';
+import {
+  appSettings,
+  colorStates,
+  formatDrainStarted,
+  nextObservation,
+  parseDrainStarted,
+  planApp,
+  type Action,
+  type DrainObservation,
+} from '../../../webhook/src/controller/planner.js';
+import { NS, deployment, service } from '../policies/builders.js';
+
+const T0 = Date.parse('2025-11-26T10:00:00Z');
+const at = (s: number) => new Date(T0 + s * 1000);
+const iso = (s: number) => formatDrainStarted(at(s));
+const H = 3600;
+
+// Colors, oldest first: aaaaaa (day 1) … eeeeee (day 5).
+const created = (day: number) => `2025-11-2${day}T09:00:00Z`;
+const dep = (color: string, day: number, o: Parameters<typeof deployment>[0] | object = {}) => deployment({ color, created: created(day), ...o });
+const stamped = (color: string, day: number, drainStarted: string, o: object = {}) => dep(color, day, { annotations: { 'rainbow.dev/drain-started': drainStarted }, ...o });
+
+function plan(services: V1Service[], deployments: V1Deployment[], drain: Record<string, DrainObservation> = {}, now = at(0)): Action[] {
+  return planApp({ app: 'web', namespace: NS, services, deployments, drain: new Map(Object.entries(drain)), now });
+}
+const states = (services: V1Service[], deployments: V1Deployment[], drain: Record<string, DrainObservation> = {}, now = at(0)) =>
+  Object.fromEntries(colorStates({ app: 'web', namespace: NS, services, deployments, drain: new Map(Object.entries(drain)), now }).colors.map((c) => [c.color, c.state]));
+const acting = (actions: Action[]) => actions.filter((a) => a.type !== 'ask-pods' && a.type !== 'warn');
+const ofType = <T extends Action['type']>(actions: Action[], type: T) => actions.filter((a): a is Extract<Action, { type: T }> => a.type === type);
+const deletes = (actions: Action[]) => ofType(actions, 'delete').map((a) => `${a.color}:${a.reason}${a.force ? ':force' : ''}`);
+const zero = (since: number, observed = since): DrainObservation => ({ lastCount: 0, zeroSince: at(since), observedAt: at(observed) });
+const busy = (n: number): DrainObservation => ({ lastCount: n, observedAt: at(0) });
+const keep = (n: number | string) => ({ 'rainbow.dev/keep-colors': String(n) });
+
+describe('promotion', () => {
+  it('switches the Service to the pending color once its Deployment is Available, from the Service it serves', () => {
+    const svc = service({ color: 'aaaaaa', pending: 'bbbbbb' });
+    svc.metadata!.resourceVersion = '41';
+    const actions = plan([svc], [dep('aaaaaa', 1), dep('bbbbbb', 2)]);
+    expect(ofType(actions, 'promote')).toEqual([
+      { type: 'promote', service: 'web', from: 'aaaaaa', to: 'bbbbbb', resourceVersion: '41', deployment: { name: 'web-bbbbbb', namespace: NS, uid: 'uid-web-bbbbbb' } },
+    ]);
+  });
+
+  it('waits while the pending color is not Available (or has no Deployment, or is being deleted)', () => {
+    const svc = service({ color: 'aaaaaa', pending: 'bbbbbb' });
+    expect(ofType(plan([svc], [dep('aaaaaa', 1), dep('bbbbbb', 2, { available: false })]), 'promote')).toEqual([]);
+    expect(ofType(plan([svc], [dep('aaaaaa', 1)]), 'promote')).toEqual([]);
+    expect(ofType(plan([svc], [dep('aaaaaa', 1), dep('bbbbbb', 2, { deleting: true })]), 'promote')).toEqual([]);
+    expect(ofType(plan([svc], [dep('aaaaaa', 1), dep('bbbbbb', 2, { generation: 3, observedGeneration: 2 })]), 'promote')).toEqual([]);
+    expect(states([svc], [dep('aaaaaa', 1), dep('bbbbbb', 2, { available: false })])).toEqual({ aaaaaa: 'serving', bbbbbb: 'pending' });
+  });
+
+  it('a pending color without a Deployment is listed as pending', () => {
+    expect(states([service({ color: 'aaaaaa', pending: 'bbbbbb' })], [dep('aaaaaa', 1)])).toEqual({ aaaaaa: 'serving', bbbbbb: 'pending' });
+  });
+
+  it('a Service with no color yet gets one (no from)', () => {
+    const [p] = ofType(plan([service({ pending: 'bbbbbb' })], [dep('bbbbbb', 2)]), 'promote');
+    expect(p).toMatchObject({ to: 'bbbbbb' });
+    expect(p!.from).toBeUndefined();
+  });
+
+  it('a pending annotation naming the color already served is only cleared', () => {
+    const actions = plan([service({ color: 'aaaaaa', pending: 'aaaaaa' })], [dep('aaaaaa', 1)]);
+    expect(acting(actions)).toEqual([{ type: 'clear-pending', service: 'web', color: 'aaaaaa' }]);
+  });
+
+  it('promotes each Service on its own: one serves the new color, the other is pending it', () => {
+    const a = service({ name: 'web', color: 'aaaaaa', pending: 'bbbbbb' });
+    const b = service({ name: 'web-canary', color: 'bbbbbb' });
+    const deps = [stamped('aaaaaa', 1, iso(-10)), dep('bbbbbb', 2, { available: false })];
+    // Not Available: nothing moves, and bbbbbb is serving (web-canary) — never touched.
+    // aaaaaa serves web and carries a stale drain-started: it is cleared, nothing else.
+    expect(acting(plan([a, b], deps)).map((x) => `${x.type}:${'color' in x ? x.color : ''}`)).toEqual(['clear-drain-started:aaaaaa']);
+    expect(states([a, b], deps)).toEqual({ aaaaaa: 'serving', bbbbbb: 'serving' });
+    const ready = [dep('aaaaaa', 1), dep('bbbbbb', 2)];
+    expect(ofType(plan([a, b], ready), 'promote').map((p) => `${p.service}:${p.from}->${p.to}`)).toEqual(['web:aaaaaa->bbbbbb']);
+    expect(ofType(plan([a, b], ready), 'delete')).toEqual([]);
+  });
+
+  it('promotions come before anything else', () => {
+    const actions = acting(
+      plan([service({ color: 'bbbbbb', pending: 'cccccc', annotations: keep(0) })], [stamped('aaaaaa', 1, iso(-3 * 24 * H)), dep('bbbbbb', 2), dep('cccccc', 3)], {}, at(0)),
+    );
+    expect(actions.map((a) => a.type)).toEqual(['promote', 'delete']);
+  });
+});
+
+describe('stamping drain-started', () => {
+  it('stamps a color that serves nothing and is pending for nothing, and does nothing else to it yet', () => {
+    const actions = plan([service({ color: 'bbbbbb', annotations: keep(0) })], [dep('aaaaaa', 1), dep('bbbbbb', 2)], { aaaaaa: zero(-1000) }, at(0));
+    expect(acting(actions)).toEqual([
+      { type: 'stamp-drain-started', color: 'aaaaaa', deployment: { name: 'web-aaaaaa', namespace: NS, uid: 'uid-web-aaaaaa' }, at: at(0) },
+    ]);
+  });
+
+  it('stamps kept colors too (their max-drain clock starts when they stop serving)', () => {
+    expect(ofType(plan([service({ color: 'bbbbbb' })], [dep('aaaaaa', 1), dep('bbbbbb', 2)]), 'stamp-drain-started').map((a) => a.color)).toEqual(['aaaaaa']);
+  });
+
+  it('never stamps serving or pending colors, and removes a stale stamp from them (rollback)', () => {
+    const actions = plan(
+      [service({ color: 'aaaaaa', pending: 'bbbbbb' })],
+      [stamped('aaaaaa', 1, iso(-50 * H)), stamped('bbbbbb', 2, iso(-50 * H), { available: false })],
+    );
+    expect(ofType(actions, 'stamp-drain-started')).toEqual([]);
+    expect(ofType(actions, 'clear-drain-started').map((a) => `${a.color}=${a.value}`)).toEqual([`aaaaaa=${iso(-50 * H)}`, `bbbbbb=${iso(-50 * H)}`]);
+    expect(ofType(actions, 'delete')).toEqual([]);
+  });
+
+  it('restamps a malformed drain-started, with a warning, and does not delete on that round', () => {
+    const actions = plan([service({ color: 'bbbbbb', annotations: keep(0) })], [stamped('aaaaaa', 1, 'yesterday'), dep('bbbbbb', 2)], { aaaaaa: zero(-10 * H) }, at(0));
+    expect(ofType(actions, 'stamp-drain-started')).toEqual([expect.objectContaining({ color: 'aaaaaa', at: at(0), replaces: 'yesterday' })]);
+    expect(ofType(actions, 'warn').map((w) => w.message)).toEqual([expect.stringContaining('"yesterday" is not an RFC 3339 time')]);
+    expect(ofType(actions, 'delete')).toEqual([]);
+  });
+
+  it('a Deployment being deleted is left alone', () => {
+    const actions = plan([service({ color: 'bbbbbb', annotations: keep(0) })], [dep('aaaaaa', 1, { deleting: true }), dep('bbbbbb', 2)]);
+    expect(acting(actions)).toEqual([]);
+    expect(states([service({ color: 'bbbbbb' })], [dep('aaaaaa', 1, { deleting: true }), dep('bbbbbb', 2)])).toEqual({ bbbbbb: 'serving', aaaaaa: 'deleting' });
+  });
+});
+
+describe('keep-colors', () => {
+  // eeeeee serves; dddddd … aaaaaa are previous, newest first; all drained long ago.
+  const deps = () => [
+    stamped('aaaaaa', 1, iso(-5 * H)),
+    stamped('bbbbbb', 2, iso(-4 * H)),
+    stamped('cccccc', 3, iso(-3 * H)),
+    stamped('dddddd', 4, iso(-2 * H)),
+    dep('eeeeee', 5),
+  ];
+  const drained = { aaaaaa: zero(-H), bbbbbb: zero(-H), cccccc: zero(-H), dddddd: zero(-H) };
+  const withKeep = (n: number | string | undefined) => plan([service({ color: 'eeeeee', annotations: n === undefined ? {} : keep(n) })], deps(), drained);
+
+  it('keeps the newest one by default and deletes the other drained colors', () => {
+    expect(deletes(withKeep(undefined))).toEqual(['cccccc:drained', 'bbbbbb:drained', 'aaaaaa:drained']);
+    expect(states([service({ color: 'eeeeee' })], deps(), drained)).toEqual({ eeeeee: 'serving', dddddd: 'kept', cccccc: 'drained', bbbbbb: 'drained', aaaaaa: 'drained' });
+  });
+
+  it('keep-colors 0 deletes every drained previous color', () => {
+    expect(deletes(withKeep(0))).toEqual(['dddddd:drained', 'cccccc:drained', 'bbbbbb:drained', 'aaaaaa:drained']);
+  });
+
+  it('keep-colors 2 keeps the two newest', () => {
+    expect(deletes(withKeep(2))).toEqual(['bbbbbb:drained', 'aaaaaa:drained']);
+  });
+
+  it('keep-colors larger than the number of colors keeps them all, even past max-drain', () => {
+    const actions = plan([service({ color: 'eeeeee', annotations: { ...keep(10), 'rainbow.dev/max-drain': '1h' } })], deps(), drained);
+    expect(deletes(actions)).toEqual([]);
+    expect(Object.values(states([service({ color: 'eeeeee', annotations: keep(10) })], deps(), drained)).filter((s) => s === 'kept')).toHaveLength(4);
+  });
+
+  it('kept colors are never deleted, not even past max-drain with connections', () => {
+    const actions = plan([service({ color: 'eeeeee', annotations: { 'rainbow.dev/max-drain': '1h' } })], deps(), { ...drained, dddddd: busy(7) });
+    expect(deletes(actions)).not.toContain('dddddd:max-drain');
+    expect(deletes(actions)).toEqual(['cccccc:drained', 'bbbbbb:drained', 'aaaaaa:drained']);
+  });
+
+  it('order is by creation time, not by name or drain-started', () => {
+    const d = [stamped('zzzzzz', 1, iso(-H)), stamped('aaaaaa', 3, iso(-5 * H)), dep('eeeeee', 5)];
+    expect(states([service({ color: 'eeeeee' })], d, { zzzzzz: zero(-H), aaaaaa: zero(-H) })).toEqual({ eeeeee: 'serving', aaaaaa: 'kept', zzzzzz: 'drained' });
+  });
+
+  it('a pending color is not a previous color and does not take a keep slot', () => {
+    const d = [stamped('aaaaaa', 1, iso(-H)), dep('bbbbbb', 2), dep('cccccc', 3, { available: false })];
+    expect(states([service({ color: 'bbbbbb', pending: 'cccccc' })], d, { aaaaaa: zero(-H) })).toEqual({ bbbbbb: 'serving', cccccc: 'pending', aaaaaa: 'kept' });
+  });
+
+  it('an unusable keep-colors falls back to the default with a warning', () => {
+    const actions = withKeep('lots');
+    expect(deletes(actions)).toEqual(['cccccc:drained', 'bbbbbb:drained', 'aaaaaa:drained']);
+    expect(ofType(actions, 'warn').map((w) => w.message)).toEqual([expect.stringContaining('rainbow.dev/keep-colors="lots"')]);
+  });
+});
+
+describe('drain-grace', () => {
+  const svc = () => service({ color: 'bbbbbb', annotations: { ...keep(0), 'rainbow.dev/drain-grace': '60s' } });
+  const deps = () => [stamped('aaaaaa', 1, iso(-H)), dep('bbbbbb', 2)];
+
+  it('deletes exactly when the color has read 0 for drain-grace (zeroSince + grace <= now)', () => {
+    expect(deletes(plan([svc()], deps(), { aaaaaa: zero(-60) }, at(0)))).toEqual(['aaaaaa:drained']);
+    expect(deletes(plan([svc()], deps(), { aaaaaa: zero(-59.999) }, at(0)))).toEqual([]);
+    expect(deletes(plan([svc()], deps(), { aaaaaa: zero(-59) }, at(0)))).toEqual([]);
+  });
+
+  it('the drained delete is not forced and says why', () => {
+    const [d] = ofType(plan([svc()], deps(), { aaaaaa: zero(-60) }, at(0)), 'delete');
+    expect(d).toMatchObject({ reason: 'drained', force: false, connections: 0, deployment: { name: 'web-aaaaaa' } });
+    expect(d!.message).toBe(`color aaaaaa has read 0 established connections since ${iso(-60)} (drain-grace 1m); deleting Deployment web-aaaaaa`);
+  });
+
+  it('counts from drain-started when the color already read 0 while serving', () => {
+    const d = [stamped('aaaaaa', 1, iso(-30)), dep('bbbbbb', 2)];
+    expect(deletes(plan([svc()], d, { aaaaaa: zero(-3600) }, at(0)))).toEqual([]);
+    expect(deletes(plan([svc()], d, { aaaaaa: zero(-3600) }, at(30)))).toEqual(['aaaaaa:drained']);
+  });
+
+  it('drain-grace 0 deletes at the first 0', () => {
+    const s = service({ color: 'bbbbbb', annotations: { ...keep(0), 'rainbow.dev/drain-grace': '0s' } });
+    expect(deletes(plan([s], deps(), { aaaaaa: zero(0) }, at(0)))).toEqual(['aaaaaa:drained']);
+  });
+
+  it('connections, or no probe yet, mean draining: no delete', () => {
+    expect(deletes(plan([svc()], deps(), { aaaaaa: busy(3) }, at(0)))).toEqual([]);
+    expect(deletes(plan([svc()], deps(), {}, at(0)))).toEqual([]);
+    expect(states([svc()], deps(), { aaaaaa: busy(3) })).toEqual({ bbbbbb: 'serving', aaaaaa: 'draining' });
+    expect(states([svc()], deps(), {})).toEqual({ bbbbbb: 'serving', aaaaaa: 'draining' });
+  });
+
+  it('a pod that cannot be asked is not 0: never deleted as drained', () => {
+    const unknown: DrainObservation = { lastCount: 0, unknown: 'pod web-aaaaaa-x: connection refused', zeroSince: at(-3600), observedAt: at(0) };
+    expect(deletes(plan([svc()], deps(), { aaaaaa: unknown }, at(0)))).toEqual([]);
+    expect(states([svc()], deps(), { aaaaaa: unknown })).toEqual({ bbbbbb: 'serving', aaaaaa: 'draining' });
+  });
+
+  it('read 0 but not for long enough is "drained" yet not deleted', () => {
+    expect(states([svc()], deps(), { aaaaaa: zero(-10) })).toEqual({ bbbbbb: 'serving', aaaaaa: 'drained' });
+    const c = colorStates({ app: 'web', namespace: NS, services: [svc()], deployments: deps(), drain: new Map([['aaaaaa', zero(-10)]]), now: at(0) }).colors[1]!;
+    expect(c.deletableAt).toEqual(at(50));
+  });
+
+  it('zeroSince after now (the clock went backwards) does not delete', () => {
+    expect(deletes(plan([svc()], deps(), { aaaaaa: zero(120) }, at(0)))).toEqual([]);
+  });
+
+  it('a color without drain-started is stamped, never deleted, even drained for ages', () => {
+    expect(deletes(plan([svc()], [dep('aaaaaa', 1), dep('bbbbbb', 2)], { aaaaaa: zero(-10 * H) }, at(0)))).toEqual([]);
+  });
+});
+
+describe('max-drain', () => {
+  const svc = (maxDrain = '48h', extra: Record<string, string> = {}) => service({ color: 'bbbbbb', annotations: { ...keep(0), 'rainbow.dev/max-drain': maxDrain, ...extra } });
+  const deps = (started = iso(-48 * H)) => [stamped('aaaaaa', 1, started), dep('bbbbbb', 2)];
+
+  it('deletes with force exactly at drain-started + max-drain, with connections', () => {
+    expect(ofType(plan([svc()], deps(), { aaaaaa: busy(5) }, at(0)), 'delete')).toEqual([
+      expect.objectContaining({ color: 'aaaaaa', reason: 'max-drain', force: true, connections: 5 }),
+    ]);
+    expect(deletes(plan([svc()], deps(), { aaaaaa: busy(5) }, at(-0.001)))).toEqual([]);
+  });
+
+  it('says so, with the connections it cuts', () => {
+    const [d] = ofType(plan([svc()], deps(), { aaaaaa: busy(5) }, at(60)), 'delete');
+    expect(d!.message).toBe(
+      `color aaaaaa has been out of service since ${iso(-48 * H)} (48h1m), past max-drain 48h, with 5 established connections at the last count; ` +
+        'deleting Deployment web-aaaaaa anyway (open connections are cut)',
+    );
+  });
+
+  it('applies also when the pods cannot be asked, or were never asked', () => {
+    const unknown: DrainObservation = { lastCount: 0, unknown: 'pod x: timeout' };
+    expect(deletes(plan([svc()], deps(), { aaaaaa: unknown }, at(0)))).toEqual(['aaaaaa:max-drain:force']);
+    expect(deletes(plan([svc()], deps(), {}, at(0)))).toEqual(['aaaaaa:max-drain:force']);
+  });
+
+  it('prefers an unforced delete when the color is drained anyway', () => {
+    expect(deletes(plan([svc()], deps(), { aaaaaa: zero(-H) }, at(0)))).toEqual(['aaaaaa:drained']);
+  });
+
+  it('drain-started in the future: no deadline before that time, and a warning', () => {
+    const actions = plan([svc('1h')], deps(iso(2 * H)), { aaaaaa: zero(-H) }, at(0));
+    expect(deletes(actions)).toEqual([]);
+    expect(ofType(actions, 'warn').map((w) => w.message)).toEqual([expect.stringContaining('is in the future')]);
+    // …and not before it plus drain-grace, even though the color read 0 since earlier.
+    expect(deletes(plan([svc('1h')], deps(iso(2 * H)), { aaaaaa: zero(-H) }, at(2 * H + 59)))).toEqual([]);
+    expect(deletes(plan([svc('1h')], deps(iso(2 * H)), { aaaaaa: zero(-H) }, at(2 * H + 60)))).toEqual(['aaaaaa:drained']);
+  });
+
+  it('drain-started a few seconds ahead (skew within tolerance) does not warn', () => {
+    expect(ofType(plan([svc()], deps(iso(30)), {}, at(0)), 'warn')).toEqual([]);
+  });
+
+  it('with several Services the longest max-drain wins (the delete guard agrees)', () => {
+    const s1 = service({ name: 'web', color: 'bbbbbb', annotations: { ...keep(0), 'rainbow.dev/max-drain': '1h' } });
+    const s2 = service({ name: 'web-grpc', color: 'bbbbbb', annotations: { ...keep(0), 'rainbow.dev/max-drain': '72h' } });
+    expect(deletes(plan([s1, s2], deps(), { aaaaaa: busy(1) }, at(0)))).toEqual([]);
+    expect(deletes(plan([s1, s2], deps(), { aaaaaa: busy(1) }, at(24 * H)))).toEqual(['aaaaaa:max-drain:force']);
+  });
+
+  it('drain deadline is drain-started + max-drain', () => {
+    const c = colorStates({ app: 'web', namespace: NS, services: [svc()], deployments: deps(iso(-H)), drain: new Map(), now: at(0) }).colors[1]!;
+    expect(c.drainDeadline).toEqual(at(47 * H));
+  });
+});
+
+describe('several Services', () => {
+  it('takes the most conservative settings: largest keep-colors, longest drain-grace and max-drain', () => {
+    const { settings } = appSettings([
+      service({ name: 'a', annotations: { 'rainbow.dev/keep-colors': '0', 'rainbow.dev/drain-grace': '5m', 'rainbow.dev/max-drain': '1h' } }),
+      service({ name: 'b', annotations: { 'rainbow.dev/keep-colors': '3', 'rainbow.dev/drain-grace': '10s', 'rainbow.dev/max-drain': '72h' } }),
+    ]);
+    expect(settings).toEqual({ keepColors: 3, drainGraceSeconds: 300, maxDrainSeconds: 72 * H });
+  });
+
+  it('a Service without annotations brings the defaults into the comparison', () => {
+    const { settings } = appSettings([service({ name: 'a', annotations: { 'rainbow.dev/keep-colors': '0' } }), service({ name: 'b' })]);
+    expect(settings).toEqual({ keepColors: 1, drainGraceSeconds: 60, maxDrainSeconds: 48 * H });
+  });
+
+  it('a color serving any Service is serving', () => {
+    const s = [service({ name: 'a', color: 'bbbbbb', annotations: keep(0) }), service({ name: 'b', color: 'aaaaaa', annotations: keep(0) })];
+    const d = [stamped('aaaaaa', 1, iso(-100 * H)), dep('bbbbbb', 2)];
+    expect(states(s, d)).toEqual({ aaaaaa: 'serving', bbbbbb: 'serving' });
+    expect(deletes(plan(s, d, { aaaaaa: zero(-H) }))).toEqual([]);
+  });
+
+  it('other apps in the lists are ignored', () => {
+    const s = [service({ color: 'bbbbbb', annotations: keep(0) }), service({ app: 'shop', name: 'shop', color: 'aaaaaa' })];
+    const d = [stamped('aaaaaa', 1, iso(-H)), dep('bbbbbb', 2), deployment({ app: 'shop', color: 'aaaaaa' })];
+    expect(deletes(plan(s, d, { aaaaaa: zero(-H) }))).toEqual(['aaaaaa:drained']);
+  });
+});
+
+describe('safety when nothing is known to serve', () => {
+  it('an app without a Service: no stamp, no delete, a warning', () => {
+    const actions = plan([], [stamped('aaaaaa', 1, iso(-100 * H)), dep('bbbbbb', 2)], { aaaaaa: zero(-H), bbbbbb: zero(-H) });
+    expect(acting(actions)).toEqual([]);
+    expect(ofType(actions, 'warn').map((w) => w.message)).toEqual([expect.stringContaining('no Service')]);
+  });
+
+  it('a Service that selects no color: every color serves it', () => {
+    const s = [service({ annotations: keep(0) })];
+    const d = [stamped('aaaaaa', 1, iso(-100 * H)), dep('bbbbbb', 2)];
+    expect(states(s, d)).toEqual({ bbbbbb: 'serving', aaaaaa: 'serving' });
+    const actions = plan(s, d, { aaaaaa: zero(-H) });
+    expect(acting(actions)).toEqual([]);
+    expect(ofType(actions, 'warn').map((w) => w.message)).toEqual([expect.stringContaining('select')]);
+  });
+});
+
+describe('ask-pods', () => {
+  it('probes every color with a live Deployment', () => {
+    const actions = plan([service({ color: 'bbbbbb', pending: 'cccccc' })], [dep('aaaaaa', 1), dep('bbbbbb', 2), dep('cccccc', 3, { available: false }), dep('dddddd', 4, { deleting: true })]);
+    expect(ofType(actions, 'ask-pods').map((a) => a.color).sort()).toEqual(['aaaaaa', 'bbbbbb', 'cccccc']);
+  });
+});
+
+describe('nextObservation', () => {
+  it('starts zeroSince at the first 0 and keeps it while 0 continues', () => {
+    const a = nextObservation(undefined, { count: 0 }, at(0));
+    expect(a).toEqual({ lastCount: 0, zeroSince: at(0), observedAt: at(0) });
+    expect(nextObservation(a, { count: 0 }, at(10))).toEqual({ lastCount: 0, zeroSince: at(0), observedAt: at(10) });
+  });
+
+  it('a connection resets it', () => {
+    const a = nextObservation(undefined, { count: 0 }, at(0));
+    const b = nextObservation(a, { count: 2 }, at(10));
+    expect(b).toEqual({ lastCount: 2, observedAt: at(10) });
+    expect(nextObservation(b, { count: 0 }, at(20)).zeroSince).toEqual(at(20));
+  });
+
+  it('an unknown probe resets it (unknown ≠ 0)', () => {
+    const a = nextObservation(undefined, { count: 0 }, at(0));
+    const b = nextObservation(a, { count: 0, unknown: 'pod x: timeout' }, at(10));
+    expect(b).toEqual({ lastCount: 0, unknown: 'pod x: timeout', observedAt: at(10) });
+    expect(nextObservation(b, { count: 0 }, at(20)).zeroSince).toEqual(at(20));
+  });
+
+  it('if the clock went back before zeroSince, counting restarts at now', () => {
+    const a = nextObservation(undefined, { count: 0 }, at(100));
+    expect(nextObservation(a, { count: 0 }, at(50)).zeroSince).toEqual(at(50));
+  });
+});
+
+describe('drain-started values', () => {
+  it('parses RFC 3339 only', () => {
+    expect(parseDrainStarted('2025-11-26T10:02:11Z').at).toEqual(new Date('2025-11-26T10:02:11Z'));
+    expect(parseDrainStarted('2025-11-26T12:02:11.5+02:00').at).toEqual(new Date('2025-11-26T10:02:11.500Z'));
+    expect(parseDrainStarted('Tuesday').malformed).toBe(true);
+    expect(parseDrainStarted('1764151331').malformed).toBe(true);
+    expect(parseDrainStarted('2025-13-45T99:00:00Z').malformed).toBe(true);
+    expect(parseDrainStarted(undefined)).toEqual({ malformed: false });
+  });
+
+  it('writes whole seconds in UTC', () => {
+    expect(formatDrainStarted(new Date('2025-11-26T10:02:11.789Z'))).toBe('2025-11-26T10:02:11Z');
+  });
+});

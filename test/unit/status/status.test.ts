@@ -1,0 +1,187 @@
+import type { ProbeResult } from '../../../webhook/src/controller/planner.js';
+import {
+  drainLeftSeconds,
+  formatJson,
+  formatTables,
+  humanDuration,
+  swatch,
+  visibleWidth,
+  wantsTrueColor,
+} from '../../../webhook/src/status/format.js';
+import { buildStatus, type StatusReport } from '../../../webhook/src/status/model.js';
+import { NS, deployment, service } from '../policies/builders.js';
+
+const NOW = new Date('2025-11-26T12:00:00Z');
+const probes = (m: Record<string, Record<string, ProbeResult>>) =>
+  new Map(Object.entries(m).map(([k, v]) => [k, new Map(Object.entries(v))]));
+
+/** web: 3c3fdc serving, b2c3d4 pending (1/2 ready), a1b2c3 draining (busy), 0f0f0f kept, deadbe drained, 77aa00 unknown. */
+function report(): StatusReport {
+  const started = (h: number) => ({ 'rainbow.dev/drain-started': new Date(NOW.getTime() - h * 3600_000).toISOString().replace('.000', '') });
+  return buildStatus({
+    services: [service({ color: '3c3fdc', pending: 'b2c3d4', annotations: { 'rainbow.dev/keep-colors': '1' } })],
+    deployments: [
+      deployment({ color: '3c3fdc', created: '2025-11-25T12:00:00Z' }),
+      { ...deployment({ color: 'b2c3d4', created: '2025-11-26T11:59:20Z' }), status: { observedGeneration: 1, replicas: 2, updatedReplicas: 2, readyReplicas: 1, availableReplicas: 1 } },
+      deployment({ color: '0f0f0f', created: '2025-11-24T12:00:00Z', annotations: started(2) }),
+      deployment({ color: 'a1b2c3', created: '2025-11-23T12:00:00Z', annotations: started(6.5) }),
+      deployment({ color: 'deadbe', created: '2025-11-22T12:00:00Z', annotations: started(30) }),
+      deployment({ color: '77aa00', created: '2025-11-20T12:00:00Z', annotations: started(50) }),
+      deployment({ app: 'api', color: 'feed42', created: '2025-11-26T11:00:00Z' }),
+    ],
+    probes: probes({
+      [`${NS}/web`]: {
+        '3c3fdc': { count: 14 },
+        b2c3d4: { count: 0 },
+        '0f0f0f': { count: 0 },
+        a1b2c3: { count: 3 },
+        deadbe: { count: 0 },
+        '77aa00': { count: 1, unknown: 'pod web-77aa00-x1: connection refused at 127.0.10.9:9471' },
+      },
+    }),
+    now: NOW,
+  });
+}
+
+describe('status model', () => {
+  it('gives every color its state, in a stable order', () => {
+    const web = report().apps.find((a) => a.app === 'web')!;
+    expect(web.colors.map((c) => `${c.color}:${c.state}`)).toEqual(['3c3fdc:serving', 'b2c3d4:pending', '0f0f0f:kept', 'a1b2c3:draining', 'deadbe:drained', '77aa00:draining']);
+    expect(report().apps.map((a) => `${a.namespace}/${a.app}`)).toEqual(['shop/api', 'shop/web']);
+  });
+
+  it('drain-left is shown only for colors on the way out', () => {
+    const web = report().apps.find((a) => a.app === 'web')!;
+    expect(web.colors.map((c) => drainLeftSeconds(c, NOW))).toEqual([undefined, undefined, undefined, 41.5 * 3600, 18 * 3600, -2 * 3600]);
+  });
+
+  it('can be limited to one app', () => {
+    const r = buildStatus({ services: [service({ color: '3c3fdc' })], deployments: [deployment({ color: '3c3fdc' }), deployment({ app: 'api', color: 'feed42' })], probes: new Map(), now: NOW, app: 'api' });
+    expect(r.apps.map((a) => a.app)).toEqual(['api']);
+  });
+});
+
+describe('status table', () => {
+  it('golden: plain (piped, or no true color)', () => {
+    expect(formatTables(report(), { swatch: false })).toBe(
+      [
+        'shop/api: no Service',
+        'COLOR    STATE   READY   CONNECTIONS   AGE   DRAIN-LEFT',
+        'feed42   kept    2/2     -             60m   -',
+        'warning: app api has Deployments but no Service labelled rainbow.dev/app=api: nothing is known to serve, so no color is cleaned up',
+        '',
+        'shop/web: Service web → 3c3fdc (pending b2c3d4)',
+        'COLOR    STATE      READY   CONNECTIONS   AGE   DRAIN-LEFT',
+        '3c3fdc   serving    2/2     14            24h   -',
+        'b2c3d4   pending    1/2     0             40s   -',
+        '0f0f0f   kept       2/2     0             2d    -',
+        'a1b2c3   draining   2/2     3             3d    41h',
+        'deadbe   drained    2/2     0             4d    18h',
+        '77aa00   draining   2/2     ?             6d    overdue',
+        '? 77aa00: pod web-77aa00-x1: connection refused at 127.0.10.9:9471',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('golden: with true-color swatches, columns still line up', () => {
+    const out = formatTables(report(), { swatch: true });
+    const lines = out.split('\n');
+    expect(lines[6]).toBe('COLOR       STATE      READY   CONNECTIONS   AGE   DRAIN-LEFT');
+    expect(lines[7]).toBe('\x1b[48;2;60;63;220m  \x1b[0m 3c3fdc   serving    2/2     14            24h   -');
+    expect(lines[9]).toBe('\x1b[48;2;15;15;15m  \x1b[0m 0f0f0f   kept       2/2     0             2d    -');
+    expect(visibleWidth(lines[7]!.split('   ')[0]!)).toBe(9);
+  });
+
+  it('a color that is not hex gets a blank swatch', () => {
+    expect(swatch('release-7')).toBe('  ');
+    expect(swatch('ABCDEF99')).toBe('\x1b[48;2;171;205;239m  \x1b[0m');
+  });
+
+  it('an empty report prints nothing', () => {
+    expect(formatTables({ generatedAt: NOW, apps: [] }, { swatch: false })).toBe('');
+  });
+});
+
+describe('true color detection', () => {
+  it('only on a terminal announcing 24-bit color, never with NO_COLOR', () => {
+    expect(wantsTrueColor(true, { COLORTERM: 'truecolor' })).toBe(true);
+    expect(wantsTrueColor(true, { COLORTERM: '24bit' })).toBe(true);
+    expect(wantsTrueColor(true, { COLORTERM: 'TrueColor' })).toBe(true);
+    expect(wantsTrueColor(true, {})).toBe(false);
+    expect(wantsTrueColor(true, { COLORTERM: 'yes' })).toBe(false);
+    expect(wantsTrueColor(false, { COLORTERM: 'truecolor' })).toBe(false);
+    expect(wantsTrueColor(undefined, { COLORTERM: 'truecolor' })).toBe(false);
+    expect(wantsTrueColor(true, { COLORTERM: 'truecolor', NO_COLOR: '1' })).toBe(false);
+    expect(wantsTrueColor(true, { COLORTERM: 'truecolor', NO_COLOR: '' })).toBe(true);
+  });
+});
+
+describe('humanDuration (kubectl AGE)', () => {
+  it.each([
+    [-5, '<invalid>'],
+    [-0.5, '0s'],
+    [0, '0s'],
+    [119, '119s'],
+    [120, '2m'],
+    [125, '2m5s'],
+    [599, '9m59s'],
+    [600, '10m'],
+    [3 * 3600 - 1, '179m'],
+    [3 * 3600, '3h'],
+    [7 * 3600 + 59 * 60, '7h59m'],
+    [8 * 3600, '8h'],
+    [47 * 3600, '47h'],
+    [48 * 3600, '2d'],
+    [7 * 86400 + 23 * 3600, '7d23h'],
+    [8 * 86400, '8d'],
+    [729 * 86400, '729d'],
+    [730 * 86400, '2y'],
+    [731 * 86400, '2y1d'],
+    [8 * 365 * 86400, '8y'],
+  ])('%d s → %s', (s, want) => expect(humanDuration(s)).toBe(want));
+});
+
+describe('status JSON', () => {
+  it('golden: every key present, in a fixed order', () => {
+    const doc = JSON.parse(formatJson(report()));
+    expect(Object.keys(doc)).toEqual(['apiVersion', 'kind', 'generatedAt', 'apps']);
+    expect(doc.apiVersion).toBe('rainbow.dev/v1alpha1');
+    expect(doc.kind).toBe('Status');
+    expect(doc.generatedAt).toBe('2025-11-26T12:00:00.000Z');
+    const web = doc.apps[1];
+    expect(web.settings).toEqual({ keepColors: 1, drainGraceSeconds: 60, maxDrainSeconds: 172800 });
+    expect(web.services).toEqual([{ name: 'web', color: '3c3fdc', pendingColor: 'b2c3d4' }]);
+    expect(web.colors[0]).toEqual({
+      color: '3c3fdc',
+      css: '#3c3fdc',
+      state: 'serving',
+      deployment: 'web-3c3fdc',
+      readyReplicas: 2,
+      desiredReplicas: 2,
+      available: true,
+      connections: 14,
+      connectionsError: null,
+      createdAt: '2025-11-25T12:00:00.000Z',
+      ageSeconds: 86400,
+      drainStartedAt: null,
+      drainDeadline: null,
+      drainLeftSeconds: null,
+    });
+    expect(web.colors[5]).toMatchObject({
+      color: '77aa00',
+      state: 'draining',
+      connections: null,
+      connectionsError: 'pod web-77aa00-x1: connection refused at 127.0.10.9:9471',
+      drainStartedAt: '2025-11-24T10:00:00.000Z',
+      drainDeadline: '2025-11-26T10:00:00.000Z',
+      drainLeftSeconds: -7200,
+    });
+  });
+
+  it('compact for --watch: one line per document', () => {
+    const text = formatJson(report(), true);
+    expect(text.trimEnd().split('\n')).toHaveLength(1);
+    expect(text.endsWith('\n')).toBe(true);
+  });
+});

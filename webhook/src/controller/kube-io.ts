@@ -1,0 +1,198 @@
+// The controller's reads and writes, behind two small interfaces so that the loop can be driven
+// without a cluster: an ObjectSource (the app's Services and Deployments, kept current by watches)
+// and a ControllerApi (pod lists, patches, deletes, Events).
+import {
+  AppsV1Api,
+  CoreV1Api,
+  PatchStrategy,
+  setHeaderOptions,
+  type CoreV1Event,
+  type KubeConfig,
+  type KubernetesObject,
+  type V1Deployment,
+  type V1Pod,
+  type V1Service,
+} from '@kubernetes/client-node';
+import { startInformer, type ResilientInformer } from '../cluster/informer.js';
+import { statusOf } from '../cluster/kube.js';
+import { LABEL_APP } from '../contract.js';
+
+export type ObjectEvent = 'add' | 'update' | 'delete';
+
+export interface SourceHandlers {
+  onService(svc: V1Service, event: ObjectEvent): void;
+  onDeployment(d: V1Deployment, event: ObjectEvent): void;
+  /** A watch failed; the source retries by itself. */
+  onError?(kind: 'Service' | 'Deployment', err: unknown, retryInMs: number): void;
+}
+
+/** Services and Deployments labelled rainbow.dev/app, as last seen. */
+export interface ObjectSource {
+  /** Starts watching; resolves once every watch has listed once (the caches are complete). */
+  start(handlers: SourceHandlers): Promise<void>;
+  services(namespace?: string): V1Service[];
+  deployments(namespace?: string): V1Deployment[];
+  stop(): Promise<void>;
+}
+
+export interface ControllerApi {
+  listPods(namespace: string, labelSelector: string): Promise<V1Pod[]>;
+  /** JSON merge patch (RFC 7386): `null` removes a key. */
+  patchService(namespace: string, name: string, patch: object): Promise<void>;
+  patchDeployment(namespace: string, name: string, patch: object): Promise<void>;
+  /** propagationPolicy Background; with `uid`, only that incarnation of the Deployment. */
+  deleteDeployment(namespace: string, name: string, uid?: string): Promise<void>;
+  createEvent(namespace: string, event: CoreV1Event): Promise<void>;
+}
+
+/** The message of a failed API call: the Status message of the body when there is one. */
+export function apiErrorMessage(err: unknown): string {
+  const e = err as { body?: unknown; message?: string };
+  let body = e?.body;
+  if (typeof body === 'string') {
+    const text = body;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      return text.trim() || String(e?.message ?? err);
+    }
+  }
+  const m = (body as { message?: unknown } | undefined)?.message;
+  return typeof m === 'string' && m ? m : String(e?.message ?? err);
+}
+
+/** 403 with an admission webhook's denial (rather than missing RBAC). */
+export function isAdmissionDenial(err: unknown): boolean {
+  return statusOf(err) === 403 && /admission webhook .* denied the request/i.test(apiErrorMessage(err));
+}
+
+export function kubeControllerApi(kc: KubeConfig): ControllerApi {
+  const core = kc.makeApiClient(CoreV1Api);
+  const apps = kc.makeApiClient(AppsV1Api);
+  const merge = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+  return {
+    async listPods(namespace, labelSelector) {
+      return (await core.listNamespacedPod({ namespace, labelSelector })).items;
+    },
+    async patchService(namespace, name, body) {
+      await core.patchNamespacedService({ namespace, name, body }, merge);
+    },
+    async patchDeployment(namespace, name, body) {
+      await apps.patchNamespacedDeployment({ namespace, name, body }, merge);
+    },
+    async deleteDeployment(namespace, name, uid) {
+      await apps.deleteNamespacedDeployment({
+        namespace,
+        name,
+        propagationPolicy: 'Background',
+        body: { propagationPolicy: 'Background', ...(uid ? { preconditions: { uid } } : {}) },
+      });
+    },
+    async createEvent(namespace, body) {
+      await core.createNamespacedEvent({ namespace, body });
+    },
+  };
+}
+
+/**
+ * Watches (resilient informers) on Services and Deployments labelled rainbow.dev/app, in every
+ * namespace or in each of `namespaces`.
+ */
+export function informerSource(kc: KubeConfig, namespaces: readonly string[] = []): ObjectSource {
+  const core = kc.makeApiClient(CoreV1Api);
+  const apps = kc.makeApiClient(AppsV1Api);
+  const labelSelector = LABEL_APP;
+  const serviceInformers: Array<ResilientInformer<V1Service>> = [];
+  const deploymentInformers: Array<ResilientInformer<V1Deployment>> = [];
+
+  const collect = <T extends KubernetesObject>(informers: Array<ResilientInformer<T>>, namespace?: string): T[] =>
+    informers.flatMap((i) => [...i.informer.list(namespace)]);
+
+  return {
+    async start(h) {
+      const scopes = namespaces.length > 0 ? [...namespaces] : [undefined];
+      for (const ns of scopes) {
+        serviceInformers.push(
+          startInformer<V1Service>(
+            kc,
+            ns ? `/api/v1/namespaces/${ns}/services` : '/api/v1/services',
+            () => (ns ? core.listNamespacedService({ namespace: ns, labelSelector }) : core.listServiceForAllNamespaces({ labelSelector })),
+            { labelSelector, onError: (err, ms) => h.onError?.('Service', err, ms) },
+          ),
+        );
+        deploymentInformers.push(
+          startInformer<V1Deployment>(
+            kc,
+            ns ? `/apis/apps/v1/namespaces/${ns}/deployments` : '/apis/apps/v1/deployments',
+            () => (ns ? apps.listNamespacedDeployment({ namespace: ns, labelSelector }) : apps.listDeploymentForAllNamespaces({ labelSelector })),
+            { labelSelector, onError: (err, ms) => h.onError?.('Deployment', err, ms) },
+          ),
+        );
+      }
+      for (const i of serviceInformers) {
+        i.informer.on('add', (o) => h.onService(o, 'add'));
+        i.informer.on('update', (o) => h.onService(o, 'update'));
+        i.informer.on('delete', (o) => h.onService(o, 'delete'));
+      }
+      for (const i of deploymentInformers) {
+        i.informer.on('add', (o) => h.onDeployment(o, 'add'));
+        i.informer.on('update', (o) => h.onDeployment(o, 'update'));
+        i.informer.on('delete', (o) => h.onDeployment(o, 'delete'));
+      }
+      await Promise.all([...serviceInformers, ...deploymentInformers].map((i) => i.synced));
+      // `synced` resolves when the list returns, a moment before ListWatch files the items.
+      await new Promise((resolve) => setImmediate(resolve));
+    },
+    services: (namespace) => collect(serviceInformers, namespace),
+    deployments: (namespace) => collect(deploymentInformers, namespace),
+    async stop() {
+      await Promise.all([...serviceInformers, ...deploymentInformers].map((i) => i.stop()));
+    },
+  };
+}
+
+/**
+ * An ObjectSource held in memory, for tests: `put` and `remove` update it and notify the loop as
+ * a watch would.
+ */
+export interface MemorySource extends ObjectSource {
+  put(obj: V1Service | V1Deployment): void;
+  remove(obj: V1Service | V1Deployment): void;
+}
+
+export function memorySource(initial: ReadonlyArray<V1Service | V1Deployment> = []): MemorySource {
+  const services = new Map<string, V1Service>();
+  const deployments = new Map<string, V1Deployment>();
+  let handlers: SourceHandlers | undefined;
+  const key = (o: KubernetesObject) => `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`;
+  const isService = (o: V1Service | V1Deployment): o is V1Service => o.kind === 'Service' || (o.kind === undefined && 'ports' in (o.spec ?? {}));
+  const put = (o: V1Service | V1Deployment, notify: boolean) => {
+    if (isService(o)) {
+      const event: ObjectEvent = services.has(key(o)) ? 'update' : 'add';
+      services.set(key(o), o);
+      if (notify) handlers?.onService(o, event);
+    } else {
+      const event: ObjectEvent = deployments.has(key(o)) ? 'update' : 'add';
+      deployments.set(key(o), o as V1Deployment);
+      if (notify) handlers?.onDeployment(o as V1Deployment, event);
+    }
+  };
+  for (const o of initial) put(o, false);
+  const inNs = <T extends KubernetesObject>(m: Map<string, T>, ns?: string) => [...m.values()].filter((o) => !ns || o.metadata?.namespace === ns);
+  return {
+    async start(h) {
+      handlers = h;
+    },
+    services: (ns) => inNs(services, ns),
+    deployments: (ns) => inNs(deployments, ns),
+    async stop() {
+      handlers = undefined;
+    },
+    put: (o) => put(o, true),
+    remove(o) {
+      if (isService(o)) {
+        if (services.delete(key(o))) handlers?.onService(o, 'delete');
+      } else if (deployments.delete(key(o))) handlers?.onDeployment(o as V1Deployment, 'delete');
+    },
+  };
+}

@@ -1,0 +1,115 @@
+// The controller's Prometheus metrics, on a registry of its own, and the small HTTP server that
+// serves them with /healthz (liveness: the process answers) and /readyz (informers synced).
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import { metricsHandler } from '../observability/metrics.js';
+import type { ColorState } from './planner.js';
+
+export const COLOR_STATES: readonly ColorState[] = ['serving', 'pending', 'draining', 'drained', 'kept', 'deleting'];
+
+export interface ControllerMetrics {
+  registry: Registry;
+  /** rainbow_color_connections{namespace, app, color}: established connections at the last probe. */
+  connections: Gauge<'namespace' | 'app' | 'color'>;
+  /** rainbow_colors{namespace, app, state}: colors of an app by state. */
+  colors: Gauge<'namespace' | 'app' | 'state'>;
+  /** rainbow_promotions_total */
+  promotions: Counter;
+  /** rainbow_deletions_total{reason}: drained or max-drain. */
+  deletions: Counter<'reason'>;
+  /** rainbow_reconcile_errors_total: failed reads or writes (a refused delete included). */
+  reconcileErrors: Counter;
+  /** rainbow_controller_leader: 1 while this replica acts. */
+  leader: Gauge;
+}
+
+export function createControllerMetrics(opts: { processMetrics?: boolean } = {}): ControllerMetrics {
+  const registry = new Registry();
+  if (opts.processMetrics) collectDefaultMetrics({ register: registry, prefix: 'rainbow_' });
+  const registers = [registry];
+  return {
+    registry,
+    connections: new Gauge({
+      name: 'rainbow_color_connections',
+      help: 'Established connections of a color at the last probe (absent while unknown).',
+      labelNames: ['namespace', 'app', 'color'] as const,
+      registers,
+    }),
+    colors: new Gauge({
+      name: 'rainbow_colors',
+      help: 'Colors of an app by state (serving, pending, draining, drained, kept, deleting).',
+      labelNames: ['namespace', 'app', 'state'] as const,
+      registers,
+    }),
+    promotions: new Counter({
+      name: 'rainbow_promotions_total',
+      help: 'Services switched to their pending color once it became Available.',
+      registers,
+    }),
+    deletions: new Counter({
+      name: 'rainbow_deletions_total',
+      help: 'Color Deployments deleted by the controller, by reason (drained, max-drain).',
+      labelNames: ['reason'] as const,
+      registers,
+    }),
+    reconcileErrors: new Counter({
+      name: 'rainbow_reconcile_errors_total',
+      help: 'Reconcile steps that failed (API errors, deletes refused by the guard); retried later.',
+      registers,
+    }),
+    leader: new Gauge({ name: 'rainbow_controller_leader', help: '1 while this controller replica holds the lease and acts.', registers }),
+  };
+}
+
+/** Publish an app's colors by state; every state gets a sample so a state going to 0 shows. */
+export function recordColors(m: ControllerMetrics, namespace: string, app: string, states: readonly ColorState[]): void {
+  for (const state of COLOR_STATES) m.colors.set({ namespace, app, state }, states.filter((s) => s === state).length);
+}
+
+/** Drop every series of an app that is gone (its colors' connections included). */
+export function forgetApp(m: ControllerMetrics, namespace: string, app: string, colors: readonly string[]): void {
+  for (const state of COLOR_STATES) m.colors.remove({ namespace, app, state });
+  for (const color of colors) m.connections.remove({ namespace, app, color });
+}
+
+export interface MetricsServer {
+  url: string;
+  close(): Promise<void>;
+}
+
+export async function startMetricsServer(opts: { registry: Registry; port: number; bind?: string; ready: () => boolean }): Promise<MetricsServer> {
+  const metrics = metricsHandler(opts.registry);
+  const server = http.createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (path === '/metrics') return metrics(req, res);
+    if (path === '/healthz') {
+      res.writeHead(200, { 'Content-Type': 'text/plain' });
+      return res.end('ok\n');
+    }
+    if (path === '/readyz') {
+      const ok = opts.ready();
+      res.writeHead(ok ? 200 : 503, { 'Content-Type': 'text/plain' });
+      return res.end(ok ? 'ok\n' : 'informers not synced yet\n');
+    }
+    res.writeHead(404, { 'Content-Type': 'text/plain' });
+    res.end('not found: try /metrics, /healthz or /readyz\n');
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, opts.bind, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const addr = server.address() as AddressInfo;
+  const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+  return {
+    url: `http://${host}:${addr.port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}

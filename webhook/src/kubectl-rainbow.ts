@@ -1,0 +1,37 @@
+#!/usr/bin/env node
+// `kubectl rainbow …`: kubectl runs any `kubectl-rainbow` on the PATH as its `rainbow` plugin.
+// `kubectl rainbow status …` is `rainbow status …`.
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const PLUGIN_COMMANDS: Record<string, string> = {
+  status: 'colors of each app: serving/pending/draining/drained/kept, ready pods, live connections, drain deadline',
+};
+
+export function pluginUsage(): string {
+  const lines = Object.entries(PLUGIN_COMMANDS).map(([name, summary]) => `  ${name}  ${summary}`);
+  return `usage: kubectl rainbow <command> [flags]\n\ncommands:\n${lines.join('\n')}\n\nrun \`kubectl rainbow <command> --help\` for a command's flags.`;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
+    console.log(pluginUsage());
+    return;
+  }
+  if (name !== 'status') {
+    console.error(`kubectl rainbow: unknown command "${name}"\n\n${pluginUsage()}`);
+    process.exitCode = 2;
+    return;
+  }
+  const { run } = await import('./commands/status.js');
+  await run(rest, 'kubectl rainbow status');
+}
+
+const invokedDirectly = process.argv[1] !== undefined && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url);
+if (invokedDirectly) {
+  main(process.argv.slice(2)).catch((err: Error) => {
+    console.error(`kubectl rainbow: ${err.message}`);
+    process.exit(err.name === 'UsageError' || err.constructor.name === 'UsageError' ? 2 : 1);
+  });
+}

@@ -1,0 +1,142 @@
+// The reads behind `rainbow status`: Services, Deployments and Pods labelled rainbow.dev/app in
+// one namespace or all, then each color's pods asked for their connections — through the API
+// server's pod proxy by default (works from a workstation, needs RBAC on pods/proxy), or straight
+// at the pod IPs with `direct` (inside the cluster network, like the controller).
+import http from 'node:http';
+import https from 'node:https';
+import { AppsV1Api, CoreV1Api, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
+import { askPod, askPods, type AskPodsOptions, type PodReport, type PodTarget } from '../connections/ask-pods.js';
+import { LABEL_APP } from '../contract.js';
+import { colorStates, type ProbeResult } from '../controller/planner.js';
+import { probeColors, type AskPodsFn } from '../controller/probe.js';
+import { deploymentOfColor } from '../policies/availability.js';
+import { isBeingDeleted } from '../policies/objects.js';
+import { appKey, appsOf, buildStatus, type StatusReport } from './model.js';
+
+export interface CollectOptions {
+  /** undefined: every namespace. */
+  namespace?: string;
+  app?: string;
+  podTimeoutMs?: number;
+  /** Ask pod IPs directly instead of through the API server's pod proxy. */
+  direct?: boolean;
+  now?: () => Date;
+  /** Replaces both ways of asking (tests). */
+  askPods?: AskPodsFn;
+}
+
+export async function collectStatus(kc: KubeConfig, opts: CollectOptions = {}): Promise<StatusReport> {
+  const core = kc.makeApiClient(CoreV1Api);
+  const apps = kc.makeApiClient(AppsV1Api);
+  const labelSelector = opts.app ? `${LABEL_APP}=${opts.app}` : LABEL_APP;
+  const ns = opts.namespace;
+  const [services, deployments, pods] = await Promise.all([
+    ns ? core.listNamespacedService({ namespace: ns, labelSelector }) : core.listServiceForAllNamespaces({ labelSelector }),
+    ns ? apps.listNamespacedDeployment({ namespace: ns, labelSelector }) : apps.listDeploymentForAllNamespaces({ labelSelector }),
+    ns ? core.listNamespacedPod({ namespace: ns, labelSelector }) : core.listPodForAllNamespaces({ labelSelector }),
+  ]);
+  const ask = opts.askPods ?? (opts.direct ? askPods : proxyAskPods(kc, podNamespaces(pods.items)));
+  const probes = new Map<string, Map<string, ProbeResult>>();
+  const now = opts.now ?? (() => new Date());
+  await Promise.all(
+    appsOf([...services.items, ...deployments.items], opts.app).map(async ({ namespace, app }) => {
+      const inApp = <T extends { metadata?: { namespace?: string; labels?: Record<string, string> } }>(list: readonly T[]) =>
+        list.filter((o) => o.metadata?.namespace === namespace && o.metadata?.labels?.[LABEL_APP] === app);
+      const appDeployments = inApp(deployments.items);
+      const states = colorStates({ app, namespace, services: inApp(services.items), deployments: appDeployments, drain: new Map(), now: now() });
+      const colors = states.colors
+        .map((c) => ({ color: c.color, deployment: deploymentOfColor(appDeployments, app, c.color) }))
+        .filter((c) => c.deployment && !isBeingDeleted(c.deployment));
+      const results = await probeColors(inApp(pods.items), colors, ask, { timeoutMs: opts.podTimeoutMs ?? 2000 });
+      probes.set(appKey(namespace, app), new Map([...results].map(([color, r]) => [color, r.unknown === undefined ? { count: r.count } : { count: r.count, unknown: r.unknown }])));
+    }),
+  );
+  return buildStatus({ services: services.items, deployments: deployments.items, probes, now: now(), ...(opts.app ? { app: opts.app } : {}) });
+}
+
+function podNamespaces(pods: readonly V1Pod[]): Map<string, string> {
+  return new Map(pods.map((p) => [p.metadata?.name ?? '', p.metadata?.namespace ?? 'default']));
+}
+
+/**
+ * askPods through `GET /api/v1/namespaces/NS/pods/NAME:PORT/proxy/PATH`. Same reports as
+ * askPods; `namespaces` maps pod names to their namespace.
+ */
+export function proxyAskPods(kc: KubeConfig, namespaces: ReadonlyMap<string, string>): AskPodsFn {
+  return async (targets: readonly PodTarget[], opts: AskPodsOptions = {}): Promise<PodReport[]> => {
+    const timeoutMs = opts.timeoutMs ?? 2000;
+    const limit = opts.concurrency ?? 16;
+    const out = new Array<PodReport>(targets.length);
+    let next = 0;
+    const worker = async () => {
+      while (next < targets.length) {
+        const i = next++;
+        const t = targets[i]!;
+        const viaProxy = await askThroughProxy(kc, namespaces.get(t.name) ?? 'default', t, timeoutMs);
+        // The API server does not proxy to loopback pod IPs (the local cluster's 127.0.0.0/8):
+        // those are on this host, so ask them directly.
+        out[i] = !viaProxy.ok && /address not allowed/i.test(viaProxy.error) ? await askPod(t, { timeoutMs }) : viaProxy;
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(limit, targets.length) }, worker));
+    return out;
+  };
+}
+
+async function askThroughProxy(kc: KubeConfig, namespace: string, t: PodTarget, timeoutMs: number): Promise<PodReport> {
+  const fail = (reason: 'timeout' | 'refused' | 'network' | 'bad-status' | 'bad-body', error: string): PodReport => ({ name: t.name, ok: false, reason, error: `pod ${t.name}: ${error}` });
+  const server = kc.getCurrentCluster()?.server;
+  if (!server) return fail('network', 'no cluster server in the kubeconfig');
+  const path = t.path.startsWith('/') ? t.path : `/${t.path}`;
+  const url = new URL(`${server.replace(/\/$/, '')}/api/v1/namespaces/${encodeURIComponent(namespace)}/pods/${encodeURIComponent(t.name)}:${t.port}/proxy${path}`);
+  const options: https.RequestOptions = { method: 'GET', headers: { Accept: 'application/json' }, timeout: timeoutMs };
+  try {
+    await kc.applyToHTTPSOptions(options);
+  } catch (err) {
+    return fail('network', `cannot authenticate to the API server: ${(err as Error).message}`);
+  }
+  const where = `port ${t.port}${path} through the API server's pod proxy`;
+  return new Promise<PodReport>((resolve) => {
+    const lib = url.protocol === 'http:' ? http : https;
+    const timer = setTimeout(() => {
+      req.destroy();
+      resolve(fail('timeout', `timeout after ${timeoutMs} ms asking ${where}`));
+    }, timeoutMs);
+    const req = lib.request(url, options, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('error', (err) => {
+        clearTimeout(timer);
+        resolve(fail('network', `${where}: ${err.message}`));
+      });
+      res.on('end', () => {
+        clearTimeout(timer);
+        const body = Buffer.concat(chunks).toString('utf8');
+        if (res.statusCode !== 200) {
+          let message = body.trim().slice(0, 200);
+          try {
+            message = (JSON.parse(body) as { message?: string }).message ?? message;
+          } catch {
+            /* not a Status */
+          }
+          resolve(fail(/connection refused/i.test(message) ? 'refused' : 'bad-status', `status ${res.statusCode} asking ${where}: ${message || '(empty body)'}`));
+          return;
+        }
+        try {
+          const v = JSON.parse(body) as { established?: unknown; ports?: unknown };
+          const n = v.established;
+          if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) throw new Error(`"established" must be a non-negative integer, got ${JSON.stringify(n)}`);
+          const ports = v.ports && typeof v.ports === 'object' && !Array.isArray(v.ports) ? (v.ports as Record<string, number>) : {};
+          resolve({ name: t.name, ok: true, established: n, ports: { ...ports } });
+        } catch (err) {
+          resolve(fail('bad-body', `bad answer from ${where}: ${(err as Error).message}`));
+        }
+      });
+    });
+    req.on('error', (err) => {
+      clearTimeout(timer);
+      resolve(fail('network', `${where}: ${err.message}`));
+    });
+    req.end();
+  });
+}
