@@ -16,6 +16,7 @@ import {
 import { startInformer, type ResilientInformer } from '../cluster/informer.js';
 import { statusOf } from '../cluster/kube.js';
 import { LABEL_APP } from '../contract.js';
+import { FIELD_MANAGER, withoutManager } from './field-ownership.js';
 
 export type ObjectEvent = 'add' | 'update' | 'delete';
 
@@ -70,15 +71,36 @@ export function kubeControllerApi(kc: KubeConfig): ControllerApi {
   const core = kc.makeApiClient(CoreV1Api);
   const apps = kc.makeApiClient(AppsV1Api);
   const merge = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+  const jsonPatch = setHeaderOptions('Content-Type', PatchStrategy.JsonPatch);
   return {
     async listPods(namespace, labelSelector) {
       return (await core.listNamespacedPod({ namespace, labelSelector })).items;
     },
     async patchService(namespace, name, body) {
-      await core.patchNamespacedService({ namespace, name, body }, merge);
+      const patched = await core.patchNamespacedService({ namespace, name, body, fieldManager: FIELD_MANAGER }, merge);
+      // See field-ownership.ts: leave the selector to Helm's next server-side apply.
+      const managedFields = withoutManager(patched.metadata?.managedFields);
+      if (!managedFields) return;
+      try {
+        await core.patchNamespacedService(
+          {
+            namespace,
+            name,
+            fieldManager: FIELD_MANAGER,
+            body: [
+              { op: 'test', path: '/metadata/resourceVersion', value: patched.metadata?.resourceVersion },
+              { op: 'replace', path: '/metadata/managedFields', value: managedFields },
+            ],
+          },
+          jsonPatch,
+        );
+      } catch (err) {
+        // 409/422: the Service changed in between (e.g. Helm applied it); whoever wrote last owns it.
+        if (statusOf(err) !== 409 && statusOf(err) !== 422) throw err;
+      }
     },
     async patchDeployment(namespace, name, body) {
-      await apps.patchNamespacedDeployment({ namespace, name, body }, merge);
+      await apps.patchNamespacedDeployment({ namespace, name, body, fieldManager: FIELD_MANAGER }, merge);
     },
     async deleteDeployment(namespace, name, uid) {
       await apps.deleteNamespacedDeployment({

@@ -52,8 +52,9 @@ export function toMicroTime(d: Date): V1MicroTime {
   return new V1MicroTime(d.getTime());
 }
 
-export function defaultIdentity(): string {
-  return `${hostname()}-${process.pid}`;
+/** The pod's name when the chart passes POD_NAME (a pod's hostname may be shared), else host-pid. */
+export function defaultIdentity(env: NodeJS.ProcessEnv = process.env): string {
+  return env.POD_NAME ? env.POD_NAME : `${hostname()}-${process.pid}`;
 }
 
 // --- the pure decision ---------------------------------------------------------------------------
