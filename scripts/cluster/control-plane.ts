@@ -275,6 +275,15 @@ export async function startAddon(name: string, cmd: string, args: string[], env?
   return d;
 }
 
+/** Stops an add-on started by startAddon and forgets it. */
+export async function stopAddon(name: string): Promise<void> {
+  const state = readState();
+  if (!state) return;
+  for (const d of (state.addons ?? []).filter((a) => a.name === name)) await stopDaemon(d, 10_000);
+  state.addons = (state.addons ?? []).filter((a) => a.name !== name);
+  writeFileSync(statePath, JSON.stringify(state, null, 2));
+}
+
 export function toolVersions(): Record<string, string> {
   return Object.fromEntries(TOOL_GROUPS.map((g) => [g.module, requiredVersion(g)]));
 }

@@ -1,6 +1,6 @@
 // `rainbow webhook`: the HTTPS admission server (Service cutover, delete guard).
 import { existsSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import path from 'node:path';
 import { loadKubeConfig } from '../cluster/kube.js';
@@ -12,7 +12,7 @@ import { cutoverHandler, deleteGuardHandler } from '../server/handlers.js';
 import { webhookApp } from '../server/app.js';
 import { startHttps } from '../server/https.js';
 import { loadCertDir } from '../tls/cert-dir.js';
-import { CERT_FILE, KEY_FILE, generateServingCertificate, writeCertificateFiles } from '../tls/self-signed.js';
+import { CA_FILE, CERT_FILE, KEY_FILE, generateServingCertificate, writeCertificateFiles } from '../tls/self-signed.js';
 import { UsageError, bindAddress, parseFlags, portNumber } from './flags.js';
 
 const HELP = `usage: rainbow webhook [flags]
@@ -42,13 +42,15 @@ function seconds(flag: string, v: string): number {
   }
 }
 
-async function servingPair(flags: { 'cert-dir'?: string; 'self-signed'?: boolean; 'dns-names'?: string; 'ip-addresses'?: string; 'ca-bundle-out'?: string }, bind: string | undefined) {
+async function servingPair(flags: { 'cert-dir'?: string; 'self-signed'?: boolean; 'dns-names'?: string; 'ip-addresses'?: string }, bind: string | undefined) {
   const dir = flags['cert-dir'];
   const haveFiles = dir !== undefined && existsSync(path.join(dir, CERT_FILE)) && existsSync(path.join(dir, KEY_FILE));
-  if (haveFiles && !flags['self-signed']) return { pair: await loadCertDir(dir!), caCert: undefined };
+  // The CA of certificates found in --cert-dir is known when ca.crt sits next to them.
+  const caOf = async (d: string) => (existsSync(path.join(d, CA_FILE)) ? readFile(path.join(d, CA_FILE), 'utf8') : undefined);
+  if (haveFiles && !flags['self-signed']) return { pair: await loadCertDir(dir!), caCert: await caOf(dir!) };
   if (haveFiles) {
     try {
-      return { pair: await loadCertDir(dir!), caCert: undefined };
+      return { pair: await loadCertDir(dir!), caCert: await caOf(dir!) };
     } catch {
       /* unusable (e.g. expired): make new ones below */
     }
@@ -102,7 +104,7 @@ export async function run(args: string[]): Promise<void> {
   const { pair, caCert } = await servingPair(flags, bind);
   const caOut = flags['ca-bundle-out'];
   if (caOut) {
-    if (!caCert) throw new UsageError(`rainbow webhook: --ca-bundle-out needs --self-signed (the CA of certificates from --cert-dir is not known to the webhook)`);
+    if (!caCert) throw new UsageError(`rainbow webhook: --ca-bundle-out needs --self-signed, or ${CA_FILE} next to the certificate in --cert-dir`);
     await writeFile(caOut, caCert);
   }
 

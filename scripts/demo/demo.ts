@@ -1,0 +1,311 @@
+// The seed's demo, on the local control plane: deploy color A, hold a TCP stream to it, deploy
+// color B, watch the Service wait for B and flip, see the old stream keep printing A while a new
+// one prints B, see the delete of A refused while the stream is open, close it, and watch the
+// controller delete A. `npm run demo` narrates it; test/e2e/demo.test.ts runs the same steps and
+// asserts each one (that is why every step returns what it saw).
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, symlinkSync, rmSync, chmodSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { promisify } from 'node:util';
+import { AppsV1Api, CoreV1Api, KubeConfig, type V1Service } from '@kubernetes/client-node';
+import { up, startAddon } from '../cluster/control-plane.js';
+import { bin, binDir, kubeconfigPath, repoRoot, stateDir } from '../cluster/paths.js';
+import { freePort } from '../cluster/processes.js';
+
+const exec = promisify(execFile);
+
+export interface DemoOptions {
+  /** Namespace of the app (default `demo`). */
+  namespace: string;
+  /** Namespace and release of rainbow-system (default `rainbow-system` / `rainbow`). */
+  systemNamespace: string;
+  systemRelease: string;
+  /** The app's release name, which is also its Deployments' prefix (default `demo`). */
+  app: string;
+  colors: { a: string; b: string };
+  /** Where the story is told; the e2e test collects it. */
+  say: (line: string) => void;
+}
+
+export interface DemoRecord {
+  nodePorts: { http: number; tcp: number };
+  pageHeading: string;
+  firstStreamLines: string[];
+  helmWarning: string;
+  heldWhileUnavailable: { selector: string; pending?: string };
+  flipSecondsAfterAvailable: number;
+  secondStreamLines: string[];
+  firstStreamAfterFlip: string[];
+  deleteRefusal: string;
+  statusDuringDrain: string;
+  deletedSecondsAfterClose: number;
+  events: string[];
+}
+
+/** The demo's webhook runs as a cluster add-on under this name (stopped by `scripts/local-cluster down`). */
+export const webhookAddonName = (systemRelease: string) => `webhook-${systemRelease}`;
+
+export function defaultColors(): { a: string; b: string } {
+  let a = '3c3fdc';
+  try {
+    const head = readFileSync(path.join(repoRoot, '.git', 'HEAD'), 'utf8').trim();
+    const ref = head.startsWith('ref: ') ? readFileSync(path.join(repoRoot, '.git', head.slice(5)), 'utf8').trim() : head;
+    if (/^[0-9a-f]{40}$/.test(ref)) a = ref.slice(0, 6);
+  } catch {
+    /* not a git checkout (or a packed ref): the seed's own color */
+  }
+  // "The next commit": the demo cannot commit for you, so B is derived from A.
+  const b = createHash('sha256').update(`${a}+1`).digest('hex').slice(0, 6);
+  return { a, b };
+}
+
+export const DEFAULTS = (): DemoOptions => ({
+  namespace: 'demo',
+  systemNamespace: 'rainbow-system',
+  systemRelease: 'rainbow',
+  app: 'demo',
+  colors: defaultColors(),
+  say: (line) => process.stdout.write(`${line}\n`),
+});
+
+const HELM_ENV = {
+  HELM_CACHE_HOME: path.join(stateDir, 'helm', 'cache'),
+  HELM_CONFIG_HOME: path.join(stateDir, 'helm', 'config'),
+  HELM_DATA_HOME: path.join(stateDir, 'helm', 'data'),
+};
+
+async function tool(name: 'kubectl' | 'helm', args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await exec(bin(name), args, { env: { ...process.env, KUBECONFIG: kubeconfigPath, ...HELM_ENV }, maxBuffer: 16 << 20 });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code?: number; stdout?: string; stderr?: string };
+    return { code: typeof e.code === 'number' ? e.code : 1, stdout: e.stdout ?? '', stderr: e.stderr ?? String(err) };
+  }
+}
+
+async function must(name: 'kubectl' | 'helm', args: string[]): Promise<{ stdout: string; stderr: string }> {
+  const r = await tool(name, args);
+  if (r.code !== 0) throw new Error(`${name} ${args.slice(0, 3).join(' ')} … failed (exit ${r.code}):\n${r.stderr || r.stdout}`);
+  return r;
+}
+
+async function until<T>(what: string, check: () => Promise<T | undefined>, timeoutMs: number, everyMs = 250): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await check().catch(() => undefined);
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000}s waiting for ${what}`);
+    await sleep(everyMs);
+  }
+}
+
+class Stream {
+  readonly lines: string[] = [];
+  private readonly socket: net.Socket;
+  constructor(port: number, label: string, say: (l: string) => void) {
+    this.socket = net.connect({ host: '127.0.0.1', port });
+    this.socket.setEncoding('utf8');
+    let buf = '';
+    this.socket.on('data', (d: string) => {
+      buf += d;
+      let i;
+      while ((i = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, i);
+        buf = buf.slice(i + 1);
+        this.lines.push(line);
+        say(`      ${label} │ ${line}`);
+      }
+    });
+    this.socket.on('error', () => undefined);
+  }
+  async next(count = 1, timeoutMs = 15_000): Promise<string[]> {
+    const from = this.lines.length;
+    await until('a line on the stream', async () => (this.lines.length >= from + count ? true : undefined), timeoutMs, 50);
+    return this.lines.slice(from, from + count);
+  }
+  close(): void {
+    this.socket.destroy();
+  }
+}
+
+export async function runDemo(o: DemoOptions): Promise<DemoRecord> {
+  const started = Date.now();
+  let stepNo = 0;
+  const total = 9;
+  const step = (title: string) => {
+    stepNo += 1;
+    const t = new Date().toISOString().slice(11, 19);
+    o.say(`\n[${t} +${((Date.now() - started) / 1000).toFixed(1)}s] ${stepNo}/${total} ${title}`);
+  };
+  const note = (line: string) => o.say(`      ${line}`);
+  const { a: A, b: B } = o.colors;
+  const dep = (c: string) => `${o.app}-${c}`;
+  const streams: Stream[] = [];
+
+  try {
+    step('Bring up the local Kubernetes control plane (etcd, kube-apiserver, controller-manager, scheduler, a simulated node)');
+    await up();
+    const kc = new KubeConfig();
+    kc.loadFromFile(kubeconfigPath);
+    const core = kc.makeApiClient(CoreV1Api);
+    const apps = kc.makeApiClient(AppsV1Api);
+    linkKubectlPlugin();
+
+    step(`Install rainbow-system: the admission webhook (here a local process on 127.0.0.1) and the controller (a pod)`);
+    if (await core.readNamespace({ name: o.namespace }).then(() => true, () => false)) {
+      note(`namespace ${o.namespace} is left from an earlier run; deleting it for a clean story`);
+      await core.deleteNamespace({ name: o.namespace });
+      await until(`namespace ${o.namespace} gone`, async () => (await core.readNamespace({ name: o.namespace }).then(() => undefined, () => true)), 120_000, 500);
+    }
+    const port = await freePort();
+    const tlsDir = path.join(stateDir, `webhook-tls-${o.systemRelease}`);
+    rmSync(tlsDir, { recursive: true, force: true });
+    mkdirSync(tlsDir, { recursive: true });
+    const caFile = path.join(tlsDir, 'ca-bundle.crt');
+    const webhook = await startAddon(webhookAddonName(o.systemRelease), process.execPath, [
+      path.join(repoRoot, 'dist', 'webhook', 'src', 'cli.js'),
+      'webhook',
+      '--self-signed',
+      '--bind=127.0.0.1',
+      `--port=${port}`,
+      `--cert-dir=${tlsDir}`,
+      `--ca-bundle-out=${caFile}`,
+      `--kubeconfig=${kubeconfigPath}`,
+    ]);
+    await until('the webhook to write its CA bundle', async () => (existsSync(caFile) && readFileSync(caFile, 'utf8').includes('END CERTIFICATE') ? true : undefined), 30_000, 100);
+    note(`webhook: https://127.0.0.1:${port} (pid ${webhook.pid}, log ${webhook.log})`);
+    await must('helm', [
+      'upgrade', '--install', o.systemRelease, path.join(repoRoot, 'chart', 'rainbow-system'),
+      '-n', o.systemNamespace, '--create-namespace', '--wait', '--timeout', '120s',
+      '--set', `webhook.url=https://127.0.0.1:${port}`,
+      '--set', `webhook.caBundle=${readFileSync(caFile).toString('base64')}`,
+      // Scoped to the demo's namespace so that it never acts on anything else in this cluster.
+      '--set-json', `webhook.namespaceSelector=${JSON.stringify({ matchLabels: { 'kubernetes.io/metadata.name': o.namespace } })}`,
+      '--set-json', `controller.extraArgs=${JSON.stringify([`--namespace=${o.namespace}`, '--interval=2s'])}`,
+    ]);
+    note(`helm upgrade --install ${o.systemRelease} chart/rainbow-system -n ${o.systemNamespace} --set webhook.url=https://127.0.0.1:${port} …  (deployed)`);
+
+    const appValues = (color: string, extra: string[] = []) => [
+      'upgrade', '--install', o.app, path.join(repoRoot, 'chart', 'rainbow-app'), '-n', o.namespace, '--create-namespace',
+      '--set', `color=${color}`, '--set', 'service.type=NodePort', '--set', 'replicas=2',
+      '--set', 'readinessProbe.periodSeconds=1', '--set', 'drain.grace=5s', '--set', 'drain.keepColors=0',
+      ...extra,
+    ];
+
+    step(`Deploy color ${A} (the current commit): helm upgrade --install ${o.app} chart/rainbow-app --set color=${A}`);
+    await must('helm', [...appValues(A), '--wait', '--timeout', '90s']);
+    const svc = await core.readNamespacedService({ namespace: o.namespace, name: o.app });
+    const nodePort = (name: string) => svc.spec!.ports!.find((p) => p.name === name)!.nodePort!;
+    const nodePorts = { http: nodePort('http'), tcp: nodePort('tcp') };
+    note((await must('kubectl', ['get', 'deploy,svc', '-n', o.namespace, '-l', `rainbow.dev/app=${o.app}`])).stdout.trimEnd().split('\n').join('\n      '));
+
+    step(`Open a long-lived TCP stream (telnet 127.0.0.1 ${nodePorts.tcp}) and load the page (http://127.0.0.1:${nodePorts.http})`);
+    const page = await (await fetch(`http://127.0.0.1:${nodePorts.http}/`)).text();
+    const pageHeading = /<h1>([^<]*)<\/h1>/.exec(page)?.[1] ?? '';
+    note(`page │ <h1>${pageHeading}</h1> on a ${/background:(#[0-9a-f]{6})/.exec(page)?.[1] ?? '?'} background`);
+    const first = new Stream(nodePorts.tcp, 'stream 1', o.say);
+    streams.push(first);
+    const firstStreamLines = await first.next(1);
+
+    step(`Deploy color ${B} (the next commit); its pods become ready after 5 s, so the switch has to wait`);
+    const upgrade = await must('helm', appValues(B, ['--set', 'readinessProbe.initialDelaySeconds=5']));
+    const helmWarning = /Warning: (Service [^"\n]*)/.exec(upgrade.stderr)?.[1] ?? '';
+    note(`helm: Warning: ${helmWarning}`);
+    const held = await core.readNamespacedService({ namespace: o.namespace, name: o.app });
+    const heldWhileUnavailable = {
+      selector: held.spec?.selector?.['rainbow.dev/color'] ?? '',
+      pending: held.metadata?.annotations?.['rainbow.dev/pending-color'],
+    };
+    note(`Service ${o.app}: selector rainbow.dev/color=${heldWhileUnavailable.selector}, rainbow.dev/pending-color=${heldWhileUnavailable.pending}`);
+    let availableAt = 0;
+    let switchedInSamePoll = false;
+    let lastShown = '';
+    const flipped = await until<V1Service>(`the Service to switch to ${B}`, async () => {
+      const d = await apps.readNamespacedDeployment({ namespace: o.namespace, name: dep(B) });
+      const ready = `${d.status?.readyReplicas ?? 0}/${d.spec?.replicas}`;
+      const s = await core.readNamespacedService({ namespace: o.namespace, name: o.app });
+      const sel = s.spec?.selector?.['rainbow.dev/color'];
+      if (!availableAt && d.status?.availableReplicas === d.spec?.replicas) {
+        availableAt = Date.now();
+        switchedInSamePoll = sel === B;
+      }
+      const line = `${dep(B)} ready ${ready} · Service selects ${sel}${s.metadata?.annotations?.['rainbow.dev/pending-color'] ? ` (pending ${B})` : ''}`;
+      if (line !== lastShown) note(line);
+      lastShown = line;
+      return sel === B ? s : undefined;
+    }, 90_000, 100);
+    const flipSecondsAfterAvailable = (Date.now() - (availableAt || Date.now())) / 1000;
+    note(
+      switchedInSamePoll
+        ? `the controller had switched the Service to ${B} by the time this demo (polling every 0.1 s) saw ${dep(B)} Available`
+        : `the controller switched the Service to ${B} ${flipSecondsAfterAvailable.toFixed(1)} s after this demo saw ${dep(B)} Available`,
+    );
+    note(`Service ${o.app}: ${JSON.stringify(flipped.spec?.selector)}, pending-color ${flipped.metadata?.annotations?.['rainbow.dev/pending-color'] ?? '(none)'}`);
+
+    step(`New connections get ${B}; the stream opened before the switch still prints ${A}`);
+    const second = new Stream(nodePorts.tcp, 'stream 2', o.say);
+    streams.push(second);
+    const secondStreamLines = await second.next(1);
+    const firstStreamAfterFlip = await first.next(1, 10_000);
+
+    step(`kubectl delete deployment ${dep(A)} — refused while stream 1 is open`);
+    const refusal = await tool('kubectl', ['delete', 'deployment', dep(A), '-n', o.namespace, '--wait=false']);
+    const deleteRefusal = refusal.code === 0 ? '(the delete was allowed!)' : refusal.stderr.trim();
+    note(deleteRefusal.split('\n').join('\n      '));
+    const status = await exec(process.execPath, [path.join(repoRoot, 'dist', 'webhook', 'src', 'cli.js'), 'status', '-n', o.namespace, o.app, `--kubeconfig=${kubeconfigPath}`], {
+      env: { ...process.env, NO_COLOR: '1' },
+    }).then((r) => r.stdout, (e: { stdout?: string; stderr?: string }) => `${e.stdout ?? ''}${e.stderr ?? ''}`);
+    note(`$ kubectl rainbow status ${o.app} -n ${o.namespace}`);
+    note(status.trimEnd().split('\n').join('\n      '));
+
+    step(`Close stream 1: ${A} drains to 0 connections, and after drain-grace (5 s) the controller deletes it`);
+    first.close();
+    const closedAt = Date.now();
+    await until(`${dep(A)} deleted by the controller`, async () => (await apps.readNamespacedDeployment({ namespace: o.namespace, name: dep(A) }).then(() => undefined, () => true)), 90_000, 250);
+    const deletedSecondsAfterClose = (Date.now() - closedAt) / 1000;
+    note(`${dep(A)} deleted ${deletedSecondsAfterClose.toFixed(1)} s after the stream closed`);
+    const ev = await must('kubectl', ['get', 'events', '-n', o.namespace, '--field-selector', `involvedObject.name=${dep(A)}`, '--sort-by=.lastTimestamp', '-o', 'custom-columns=REASON:.reason,MESSAGE:.message', '--no-headers']);
+    const events = ev.stdout.trim().split('\n').filter(Boolean);
+    for (const e of events) note(`event │ ${e}`);
+
+    second.close();
+    step('Done. The cluster, the webhook and the controller keep running: explore, then stop them');
+    o.say(`
+      eval "$(scripts/local-cluster env)"           # KUBECONFIG and PATH with kubectl, helm, kubectl-rainbow
+      kubectl rainbow status ${o.app} -n ${o.namespace}
+      kubectl get deploy,svc,events -n ${o.namespace}
+      curl http://127.0.0.1:${nodePorts.http}/   ·   nc 127.0.0.1 ${nodePorts.tcp}
+      helm upgrade --install ${o.app} chart/rainbow-app -n ${o.namespace} --set color=<another color> --set service.type=NodePort
+      scripts/local-cluster down                    # stops everything this demo started
+`);
+    return {
+      nodePorts,
+      pageHeading,
+      firstStreamLines,
+      helmWarning,
+      heldWhileUnavailable,
+      flipSecondsAfterAvailable,
+      secondStreamLines,
+      firstStreamAfterFlip,
+      deleteRefusal,
+      statusDuringDrain: status,
+      deletedSecondsAfterClose,
+      events,
+    };
+  } finally {
+    for (const s of streams) s.close();
+  }
+}
+
+/** `kubectl rainbow` works once .local-cluster/bin is on PATH (`eval "$(scripts/local-cluster env)"`). */
+function linkKubectlPlugin(): void {
+  const target = path.join(repoRoot, 'dist', 'webhook', 'src', 'kubectl-rainbow.js');
+  const link = path.join(binDir, 'kubectl-rainbow');
+  chmodSync(target, 0o755);
+  rmSync(link, { force: true });
+  symlinkSync(target, link);
+}

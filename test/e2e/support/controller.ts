@@ -1,0 +1,228 @@
+// The controller end to end: `rainbow controller` as local processes (killable, restartable, two
+// at once), plus the observations its tests need — its JSON log, its metrics, the Events it
+// records, the moment a Deployment disappears, `rainbow status` as a user runs it, and TCP streams
+// to the demo app held open like real clients.
+import { execFile } from 'node:child_process';
+import net from 'node:net';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import type { CoreV1Event, V1Deployment } from '@kubernetes/client-node';
+import { kubeconfigPath, repoRoot } from '../../../scripts/cluster/paths.js';
+import { clients, eventually } from './cluster.js';
+import { startRainbow, type LocalProcess } from './processes.js';
+
+const run = promisify(execFile);
+const { core, apps } = clients();
+
+export interface LogLine {
+  level: string | number;
+  time: string;
+  msg: string;
+  [k: string]: unknown;
+}
+
+export interface ControllerProcess extends LocalProcess {
+  identity: string;
+  /** When the process was spawned (ms since the epoch). */
+  startedAt: number;
+  /** Every JSON line of its log so far. */
+  lines(): LogLine[];
+  /** Resolves with the time (ms) of the first log line whose msg is `msg`. */
+  logged(msg: string, timeoutMs?: number): Promise<number>;
+  /** Its /metrics URL (from the "rainbow controller starting" line). */
+  metricsUrl(): Promise<string>;
+  /** rainbow_controller_leader from its /metrics: 1 while it acts. */
+  leaderGauge(): Promise<number>;
+}
+
+/** One controller replica scoped to `namespace`, its Lease in the same namespace, 1 s drain checks. */
+export function startController(namespace: string, identity: string, extra: string[] = []): ControllerProcess {
+  const startedAt = Date.now();
+  const p = startRainbow(`controller-${identity}`, [
+    'controller',
+    `--kubeconfig=${kubeconfigPath}`,
+    `--namespace=${namespace}`,
+    '--interval=1s',
+    '--leader-elect',
+    `--lease-namespace=${namespace}`,
+    `--identity=${identity}`,
+    '--metrics-port=0',
+    '--bind=127.0.0.1',
+    ...extra,
+  ]);
+  const lines = (): LogLine[] =>
+    p
+      .output()
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .flatMap((l) => {
+        try {
+          return [JSON.parse(l) as LogLine];
+        } catch {
+          return [];
+        }
+      });
+  let url: string | undefined;
+  const metricsUrl = async () => {
+    url ??= await eventually(`controller ${identity} metrics URL in its log`, async () => {
+      const l = lines().find((x) => x.msg === 'rainbow controller starting');
+      return typeof l?.metrics === 'string' ? l.metrics : undefined;
+    }, 20_000, 100);
+    return url;
+  };
+  return {
+    ...p,
+    identity,
+    startedAt,
+    lines,
+    logged: (msg, timeoutMs = 30_000) =>
+      eventually(`controller ${identity} to log "${msg}"`, async () => {
+        const l = lines().find((x) => x.msg === msg);
+        return l ? Date.parse(l.time) : undefined;
+      }, timeoutMs, 100),
+    metricsUrl,
+    async leaderGauge() {
+      const text = await (await fetch(`${await metricsUrl()}/metrics`, { signal: AbortSignal.timeout(2000) })).text();
+      const m = /^rainbow_controller_leader(?:\{[^}]*\})? (\d+)/m.exec(text);
+      if (!m) throw new Error(`no rainbow_controller_leader in ${identity}'s metrics`);
+      return Number(m[1]);
+    },
+  };
+}
+
+export interface RainbowEvent {
+  reason: string;
+  type: string;
+  kind: string;
+  object: string;
+  /** reportingInstance, else source.host. */
+  instance: string;
+  component: string;
+  message: string;
+  /** firstTimestamp in ms (the API keeps whole seconds). */
+  at: number;
+}
+
+/** The Events the controller recorded in `namespace`, oldest first. */
+export async function controllerEvents(namespace: string): Promise<RainbowEvent[]> {
+  const items: CoreV1Event[] = (await core.listNamespacedEvent({ namespace })).items;
+  return items
+    .filter((e) => (e.reportingComponent || e.source?.component) === 'rainbow-controller')
+    .map((e) => ({
+      reason: e.reason ?? '',
+      type: e.type ?? '',
+      kind: e.involvedObject.kind ?? '',
+      object: e.involvedObject.name ?? '',
+      instance: e.reportingInstance || e.source?.host || '',
+      component: e.reportingComponent || e.source?.component || '',
+      message: e.message ?? '',
+      at: new Date((e.firstTimestamp ?? e.eventTime ?? e.metadata.creationTimestamp) as unknown as string | Date).getTime(),
+    }))
+    .sort((a, b) => a.at - b.at);
+}
+
+export interface DeletionWatch {
+  /** When the Deployment was first seen gone or being deleted (ms), once it was. */
+  goneAt(): number | undefined;
+  /** Resolves with goneAt. */
+  gone(timeoutMs: number): Promise<number>;
+  /** The last version read before it went. */
+  lastSeen(): V1Deployment | undefined;
+  stop(): void;
+}
+
+/** Polls a Deployment every 100 ms from now on and records the moment it goes (404 or deletionTimestamp). */
+export function watchDeletion(namespace: string, name: string): DeletionWatch {
+  let goneAt: number | undefined;
+  let last: V1Deployment | undefined;
+  let stopped = false;
+  let error: unknown;
+  void (async () => {
+    while (!stopped && goneAt === undefined) {
+      const t = Date.now();
+      try {
+        const d = await apps.readNamespacedDeployment({ namespace, name });
+        if (d.metadata?.deletionTimestamp) goneAt = t;
+        else last = d;
+      } catch (err) {
+        if ((err as { code?: number }).code === 404) goneAt = t;
+        else error = err;
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  })();
+  return {
+    goneAt: () => goneAt,
+    gone: (timeoutMs) => eventually(`Deployment ${name} deleted${error ? ` (last read error: ${String(error)})` : ''}`, async () => goneAt, timeoutMs, 50),
+    lastSeen: () => last,
+    stop: () => {
+      stopped = true;
+    },
+  };
+}
+
+/** `rainbow status` exactly as a user runs it (table unless args say otherwise). */
+export async function rainbowStatus(namespace: string, args: string[] = []): Promise<string> {
+  const { stdout } = await run(process.execPath, [path.join(repoRoot, 'dist', 'webhook', 'src', 'cli.js'), 'status', '-n', namespace, `--kubeconfig=${kubeconfigPath}`, ...args], {
+    env: { ...process.env, NO_COLOR: '1' },
+    timeout: 30_000,
+  });
+  return stdout;
+}
+
+export interface Stream {
+  socket: net.Socket;
+  lines: string[];
+  closed: Promise<void>;
+  openedAt: number;
+}
+
+/** A TCP client of the demo app's stream (:8081 on a pod, or a node port); resolves once the first line arrived. */
+export async function openStream(host: string, port: number): Promise<Stream> {
+  const socket = net.connect({ host, port });
+  const lines: string[] = [];
+  socket.setEncoding('utf8');
+  socket.on('data', (d: string) => lines.push(...d.split('\n').filter(Boolean)));
+  socket.on('error', () => undefined);
+  const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+  await eventually(`first line on the stream to ${host}:${port}`, async () => lines.length > 0, 10_000, 50);
+  return { socket, lines, closed, openedAt: Date.now() };
+}
+
+/** Established connections of a color, summed over its pods' reporters. */
+export async function connectionsOf(namespace: string, color: string): Promise<number> {
+  const pods = (await core.listNamespacedPod({ namespace, labelSelector: `rainbow.dev/color=${color}` })).items.filter((p) => !p.metadata?.deletionTimestamp && p.status?.podIP);
+  let total = 0;
+  for (const p of pods) {
+    const r = await fetch(`http://${p.status!.podIP}:9471/connections`, { signal: AbortSignal.timeout(2000) });
+    total += ((await r.json()) as { established: number }).established;
+  }
+  return total;
+}
+
+export const isAvailable = (d: V1Deployment) =>
+  (d.status?.observedGeneration ?? 0) >= (d.metadata?.generation ?? 1) &&
+  (d.spec?.replicas ?? 1) > 0 &&
+  d.status?.availableReplicas === d.spec?.replicas &&
+  d.status?.updatedReplicas === d.spec?.replicas;
+
+export async function waitAvailable(namespace: string, name: string, timeoutMs = 60_000): Promise<V1Deployment> {
+  return eventually(`${name} Available`, async () => {
+    const d = await apps.readNamespacedDeployment({ namespace, name });
+    return isAvailable(d) ? d : undefined;
+  }, timeoutMs, 200);
+}
+
+/** rainbow.dev/drain-started of a Deployment once the controller wrote it. */
+export async function drainStarted(namespace: string, name: string, timeoutMs = 15_000): Promise<string> {
+  return eventually(`rainbow.dev/drain-started on ${name}`, async () => {
+    const d = await apps.readNamespacedDeployment({ namespace, name });
+    return d.metadata?.annotations?.['rainbow.dev/drain-started'];
+  }, timeoutMs, 100);
+}
+
+/** Waits until the wall clock reads `at` (ms). */
+export async function sleepUntil(at: number): Promise<void> {
+  const ms = at - Date.now();
+  if (ms > 0) await new Promise((r) => setTimeout(r, ms));
+}
