@@ -2,7 +2,6 @@
 // logged to a file, and always stopped by PID.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, openSync, closeSync, readFileSync } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { repoRoot, logDir } from '../../../scripts/cluster/paths.js';
 
@@ -41,13 +40,4 @@ export function startRainbow(name: string, args: string[], env: NodeJS.ProcessEn
   };
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
+export { freePort } from '../../../scripts/cluster/processes.js';

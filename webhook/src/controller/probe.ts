@@ -4,23 +4,14 @@
 // DESIGN's defaults), so the controller's "0" means what the guard will find.
 import type { V1Deployment, V1Pod } from '@kubernetes/client-node';
 import type { AskPodsOptions, PodReport, PodTarget } from '../connections/ask-pods.js';
-import { ANNOTATION_CONNECTIONS_PATH, ANNOTATION_CONNECTIONS_PORT, DEFAULTS, LABEL_COLOR } from '../contract.js';
-import { isAskable } from '../policies/delete-guard.js';
-import { annotationOf, labelOf, matchesSelector } from '../policies/objects.js';
+import { LABEL_COLOR } from '../contract.js';
+import { isAskable, podTarget } from '../policies/delete-guard.js';
+import { labelOf, matchesSelector } from '../policies/objects.js';
 import type { ProbeResult } from './planner.js';
 
 export type AskPodsFn = (targets: readonly PodTarget[], opts?: AskPodsOptions) => Promise<PodReport[]>;
 
-/** Where to ask one pod; unusable annotations fall back to the defaults. */
-export function podTarget(pod: V1Pod, deployment: V1Deployment | undefined): PodTarget {
-  const name = pod.metadata?.name ?? '(unnamed)';
-  const portRaw = (annotationOf(pod, ANNOTATION_CONNECTIONS_PORT) ?? annotationOf(deployment, ANNOTATION_CONNECTIONS_PORT))?.trim();
-  const pathRaw = annotationOf(pod, ANNOTATION_CONNECTIONS_PATH) ?? annotationOf(deployment, ANNOTATION_CONNECTIONS_PATH);
-  const n = Number(portRaw);
-  const port = portRaw !== undefined && /^\d+$/.test(portRaw) && n >= 1 && n <= 65535 ? n : DEFAULTS.connectionsPort;
-  const path = pathRaw !== undefined && pathRaw.startsWith('/') && !/\s/.test(pathRaw) ? pathRaw : DEFAULTS.connectionsPath;
-  return { name, ip: pod.status?.podIP ?? '', port, path };
-}
+export { podTarget };
 
 /** The askable pods of a color: its label, and its Deployment's selector when known. */
 export function colorTargets(pods: readonly V1Pod[], color: string, deployment: V1Deployment | undefined): PodTarget[] {

@@ -324,7 +324,12 @@ export function isAskable(pod: V1Pod): boolean {
   return pod.status?.phase === 'Running' && !isBeingDeleted(pod) && Boolean(pod.status?.podIP);
 }
 
-function podTarget(pod: V1Pod, workload: HasMetadata | undefined, warnings: string[]): PodTarget {
+/**
+ * Where to ask a pod for its count: rainbow.dev/connections-port/-path on the pod, else on its
+ * workload, else 9471 /connections. Unusable values fall back to the defaults, with a warning.
+ * Shared with the controller, so the guard and the cleanup always ask the same place.
+ */
+export function podTarget(pod: V1Pod, workload: HasMetadata | undefined, warnings: string[] = []): PodTarget {
   const name = pod.metadata?.name ?? '(unnamed)';
   const portRaw = annotationOf(pod, ANNOTATION_CONNECTIONS_PORT) ?? annotationOf(workload, ANNOTATION_CONNECTIONS_PORT);
   const pathRaw = annotationOf(pod, ANNOTATION_CONNECTIONS_PATH) ?? annotationOf(workload, ANNOTATION_CONNECTIONS_PATH);
@@ -339,7 +344,7 @@ function podTarget(pod: V1Pod, workload: HasMetadata | undefined, warnings: stri
     if (pathRaw.startsWith('/') && !/\s/.test(pathRaw)) path = pathRaw;
     else warnings.push(`pod ${name}: ${ANNOTATION_CONNECTIONS_PATH}=${JSON.stringify(pathRaw)} is not a path; asking ${DEFAULTS.connectionsPath}`);
   }
-  return { name, ip: pod.status!.podIP!, port, path };
+  return { name, ip: pod.status?.podIP ?? '', port, path };
 }
 
 // --- step 2 -----------------------------------------------------------------------------------
