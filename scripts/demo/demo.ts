@@ -37,6 +37,9 @@ export interface DemoRecord {
   helmWarning: string;
   heldWhileUnavailable: { selector: string; pending?: string };
   flipSecondsAfterAvailable: number;
+  promoted: { selector: string; pending?: string };
+  /** True if the Service was ever seen on B while B was not Available (it must not be). */
+  servedBeforeAvailable: boolean;
   secondStreamLines: string[];
   firstStreamAfterFlip: string[];
   deleteRefusal: string;
@@ -223,12 +226,15 @@ export async function runDemo(o: DemoOptions): Promise<DemoRecord> {
     note(`Service ${o.app}: selector rainbow.dev/color=${heldWhileUnavailable.selector}, rainbow.dev/pending-color=${heldWhileUnavailable.pending}`);
     let availableAt = 0;
     let switchedInSamePoll = false;
+    let servedBeforeAvailable = false;
     let lastShown = '';
     const flipped = await until<V1Service>(`the Service to switch to ${B}`, async () => {
-      const d = await apps.readNamespacedDeployment({ namespace: o.namespace, name: dep(B) });
-      const ready = `${d.status?.readyReplicas ?? 0}/${d.spec?.replicas}`;
+      // Service first: if it already selects B, the Deployment read after it must show B Available.
       const s = await core.readNamespacedService({ namespace: o.namespace, name: o.app });
       const sel = s.spec?.selector?.['rainbow.dev/color'];
+      const d = await apps.readNamespacedDeployment({ namespace: o.namespace, name: dep(B) });
+      const ready = `${d.status?.readyReplicas ?? 0}/${d.spec?.replicas}`;
+      if (sel === B && d.status?.availableReplicas !== d.spec?.replicas) servedBeforeAvailable = true;
       if (!availableAt && d.status?.availableReplicas === d.spec?.replicas) {
         availableAt = Date.now();
         switchedInSamePoll = sel === B;
@@ -289,6 +295,8 @@ export async function runDemo(o: DemoOptions): Promise<DemoRecord> {
       helmWarning,
       heldWhileUnavailable,
       flipSecondsAfterAvailable,
+      promoted: { selector: flipped.spec?.selector?.['rainbow.dev/color'] ?? '', pending: flipped.metadata?.annotations?.['rainbow.dev/pending-color'] },
+      servedBeforeAvailable,
       secondStreamLines,
       firstStreamAfterFlip,
       deleteRefusal,

