@@ -1,0 +1,130 @@
+// Promotion latency: from the moment a pending color's Deployment is seen Available to the moment
+// the Service is seen selecting it, both observed through one watch connection of this process,
+// with `rainbow controller` running as a local process against the local cluster. The webhook's
+// part (writing rainbow.dev/pending-color) is done here directly, so only the controller is timed.
+import { spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { AppsV1Api, CoreV1Api, KubeConfig, PatchStrategy, Watch, setHeaderOptions, type V1Deployment, type V1Service } from '@kubernetes/client-node';
+import { up } from '../cluster/control-plane.js';
+import { kubeconfigPath, repoRoot } from '../cluster/paths.js';
+
+export interface PromotionResult {
+  iterations: number;
+  ms: { p50: number; p90: number; p99: number; max: number; min: number };
+  samples: number[];
+  machine: string;
+}
+
+const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)];
+
+function colorDeployment(app: string, color: string): V1Deployment {
+  const labels = { 'rainbow.dev/app': app, 'rainbow.dev/color': color };
+  return {
+    metadata: { name: `${app}-${color}`, labels },
+    spec: {
+      replicas: 1,
+      selector: { matchLabels: labels },
+      template: {
+        metadata: { labels },
+        spec: {
+          terminationGracePeriodSeconds: 1,
+          containers: [
+            {
+              name: 'app',
+              image: 'rainbow:bench',
+              args: ['reporter', '--ports', '8081'],
+              readinessProbe: { httpGet: { path: '/connections', port: 9471 }, periodSeconds: 1, initialDelaySeconds: 1 },
+            },
+          ],
+        },
+      },
+    },
+  };
+}
+
+export async function benchPromotion(iterations = 20, say: (l: string) => void = console.log): Promise<PromotionResult> {
+  await up();
+  const kc = new KubeConfig();
+  kc.loadFromFile(kubeconfigPath);
+  const core = kc.makeApiClient(CoreV1Api);
+  const apps = kc.makeApiClient(AppsV1Api);
+  const ns = `bench-promotion-${Date.now().toString(36)}`;
+  const app = 'bench';
+  await core.createNamespace({ body: { metadata: { name: ns } } });
+  const controller = spawn(
+    process.execPath,
+    [path.join(repoRoot, 'dist', 'webhook', 'src', 'cli.js'), 'controller', `--kubeconfig=${kubeconfigPath}`, `--namespace=${ns}`, '--interval=30s', '--metrics-port=0', '--bind=127.0.0.1'],
+    { stdio: 'ignore', env: { ...process.env, RAINBOW_LOG_LEVEL: 'warn' } },
+  );
+  const available = new Map<string, number>();
+  const switched = new Map<string, number>();
+  const watch = new Watch(kc);
+  const aborts: AbortController[] = [];
+  try {
+    aborts.push(
+      await watch.watch(`/apis/apps/v1/namespaces/${ns}/deployments`, {}, (_t, d: V1Deployment) => {
+        const color = d.metadata?.labels?.['rainbow.dev/color'];
+        if (color && !available.has(color) && d.status?.availableReplicas === d.spec?.replicas && (d.status?.observedGeneration ?? 0) >= (d.metadata?.generation ?? 1)) {
+          available.set(color, performance.now());
+        }
+      }, () => undefined),
+      await watch.watch(`/api/v1/namespaces/${ns}/services`, {}, (_t, s: V1Service) => {
+        const color = s.spec?.selector?.['rainbow.dev/color'];
+        if (color && !switched.has(color)) switched.set(color, performance.now());
+      }, () => undefined),
+    );
+    const first = 'c00000';
+    await apps.createNamespacedDeployment({ namespace: ns, body: colorDeployment(app, first) });
+    await core.createNamespacedService({
+      namespace: ns,
+      body: { metadata: { name: app, labels: { 'rainbow.dev/app': app } }, spec: { selector: { 'rainbow.dev/app': app, 'rainbow.dev/color': first }, ports: [{ port: 8081 }] } },
+    });
+    const samples: number[] = [];
+    let previous = first;
+    for (let i = 1; i <= iterations; i++) {
+      const color = `c${String(i).padStart(5, '0')}`;
+      await apps.createNamespacedDeployment({ namespace: ns, body: colorDeployment(app, color) });
+      // What the webhook does when Helm asks for a color that is not Available yet.
+      await core.patchNamespacedService(
+        { namespace: ns, name: app, body: { metadata: { annotations: { 'rainbow.dev/pending-color': color } } } },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      );
+      const deadline = Date.now() + 60_000;
+      while (!(available.has(color) && switched.has(color))) {
+        if (Date.now() > deadline) throw new Error(`color ${color}: no promotion within 60 s (available: ${available.has(color)}, switched: ${switched.has(color)})`);
+        await sleep(20);
+      }
+      const ms = switched.get(color)! - available.get(color)!;
+      samples.push(ms);
+      say(`  ${color}: Available → Service switched in ${ms.toFixed(1)} ms`);
+      await apps.deleteNamespacedDeployment({ namespace: ns, name: `${app}-${previous}` });
+      previous = color;
+    }
+    const sorted = [...samples].sort((a, b) => a - b);
+    const round = (n: number) => Math.round(n * 10) / 10;
+    return {
+      iterations,
+      samples: samples.map(round),
+      ms: { min: round(sorted[0]), p50: round(quantile(sorted, 0.5)), p90: round(quantile(sorted, 0.9)), p99: round(quantile(sorted, 0.99)), max: round(sorted[sorted.length - 1]) },
+      machine: `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`,
+    };
+  } finally {
+    for (const a of aborts) a.abort();
+    controller.kill('SIGTERM');
+    await core.deleteNamespace({ name: ns }).catch(() => undefined);
+  }
+}
+
+if (process.argv[1]?.endsWith('promotion.js')) {
+  const n = Number(process.argv[2] ?? '20');
+  const result = await benchPromotion(n);
+  const out = path.join(repoRoot, 'bench-results');
+  mkdirSync(out, { recursive: true });
+  writeFileSync(path.join(out, 'promotion.json'), JSON.stringify({ date: new Date().toISOString(), ...result }, null, 2));
+  console.log(`promotion latency over ${result.iterations} colors: p50 ${result.ms.p50} ms, p90 ${result.ms.p90} ms, p99 ${result.ms.p99} ms, max ${result.ms.max} ms (${result.machine})`);
+  console.log(`written to bench-results/promotion.json`);
+  process.exit(0);
+}
