@@ -1,6 +1,7 @@
 // The Dockerfile cannot be built here (no container engine), so check what can be checked: every
 // path it copies from the context exists, .dockerignore does not hide them, and the entrypoint
 // it links is what `npm run build` produces.
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { repoRoot } from '../../../scripts/cluster/paths.js';
@@ -40,3 +41,11 @@ test('the runtime stage is a supported Node LTS, non-root, with production depen
   expect(run).toMatch(/^ARG COLOR=/m);
   expect(run).toMatch(/^ENV COLOR=\$\{COLOR\}$/m);
 });
+
+test("the image's build step compiles: webhook/src and app/src alone, as the Dockerfile copies them", () => {
+  // `npx tsc -p tsconfig.image.json` in the build stage; here without emitting.
+  const tsc = path.join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc');
+  const r = spawnSync(process.execPath, [tsc, '-p', path.join(repoRoot, 'tsconfig.image.json'), '--noEmit'], { encoding: 'utf8' });
+  expect(r.stdout + r.stderr).toBe('');
+  expect(r.status).toBe(0);
+}, 60_000);
