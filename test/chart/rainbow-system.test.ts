@@ -1,6 +1,7 @@
 // chart/rainbow-system: webhook, controller, RBAC, webhook configurations and TLS, checked on the
 // objects `helm template` renders, and the errors bad values get.
-import { X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 
 import type {
   V1ClusterRole,
@@ -13,7 +14,6 @@ import type {
   V1PolicyRule,
   V1Role,
   V1RoleBinding,
-  V1Secret,
   V1Service,
   V1ValidatingWebhook,
   V1ValidatingWebhookConfiguration,
@@ -21,7 +21,7 @@ import type {
 
 import { LABEL_APP } from '../../webhook/src/contract.js';
 import { generateServingCertificate } from '../../webhook/src/tls/self-signed.js';
-import { render, renderError, renderNotes, type Rendered } from './render.js';
+import { chartDir, render, renderError, renderNotes, type Rendered } from './render.js';
 
 const NS = 'rainbow-system';
 const b64 = (s: string) => Buffer.from(s).toString('base64');
@@ -42,7 +42,7 @@ beforeAll(async () => {
 });
 
 describe('objects', () => {
-  it('renders the webhook, the controller, their RBAC, the TLS Secret and both webhook configurations', () => {
+  it('renders the webhook, the controller, their RBAC and both webhook configurations (no TLS Secret: the webhook makes it)', () => {
     expect(defaults.names()).toEqual([
       'ClusterRole/rainbow-controller',
       'ClusterRole/rainbow-webhook',
@@ -53,8 +53,9 @@ describe('objects', () => {
       'MutatingWebhookConfiguration/rainbow',
       'PodDisruptionBudget/rainbow-webhook',
       'Role/rainbow-controller-leader-election',
+      'Role/rainbow-webhook',
       'RoleBinding/rainbow-controller-leader-election',
-      'Secret/rainbow-tls',
+      'RoleBinding/rainbow-webhook',
       'Service/rainbow-webhook',
       'ServiceAccount/rainbow-controller',
       'ServiceAccount/rainbow-webhook',
@@ -83,7 +84,7 @@ describe('objects', () => {
     expect(r.has('MutatingWebhookConfiguration', 'platform-rainbow')).toBe(true);
     const o = await render('rainbow-system', { release: 'x', values: { fullnameOverride: 'rb' } });
     expect(o.has('Deployment', 'rb-webhook')).toBe(true);
-    expect(o.has('Secret', 'rb-tls')).toBe(true);
+    expect(container(o, 'rb-webhook').args).toEqual(expect.arrayContaining(['--tls-secret', 'rb-tls', '--inject-ca', 'mutating/rb,validating/rb']));
   });
 });
 
@@ -95,6 +96,16 @@ describe('the webhook', () => {
     expect(c.image).toBe('rainbow:0.1.0');
     expect(c.args).toEqual([
       'webhook',
+      '--tls-secret',
+      'rainbow-tls',
+      '--dns-names',
+      'rainbow-webhook,rainbow-webhook.rainbow-system,rainbow-webhook.rainbow-system.svc,rainbow-webhook.rainbow-system.svc.cluster.local',
+      '--inject-ca',
+      'mutating/rainbow,validating/rainbow',
+      '--tls-validity-days',
+      '365',
+      '--tls-renew-before-days',
+      '30',
       '--cert-dir',
       '/tls',
       '--port',
@@ -119,7 +130,7 @@ describe('the webhook', () => {
     });
     const c = container(r, 'rainbow-webhook');
     expect(c.image).toBe('ghcr.io/acme/rainbow:1.2.3');
-    expect(c.args).toEqual(['webhook', '--cert-dir', '/tls', '--port', '8443', '--on-unknown', 'allow', '--pod-timeout', '1s', '--guard-budget', '5s', '--concurrency', '4', '--shutdown-grace', '20s', '--bind=0.0.0.0']);
+    expect(c.args!.slice(c.args!.indexOf('--cert-dir'))).toEqual(['--cert-dir', '/tls', '--port', '8443', '--on-unknown', 'allow', '--pod-timeout', '1s', '--guard-budget', '5s', '--concurrency', '4', '--shutdown-grace', '20s', '--bind=0.0.0.0']);
   });
 
   it('is probed over HTTPS: readiness /readyz, liveness /healthz', () => {
@@ -128,9 +139,10 @@ describe('the webhook', () => {
     expect(c.livenessProbe!.httpGet).toEqual({ path: '/healthz', port: 'https', scheme: 'HTTPS' });
   });
 
-  it('serves the certificate of the TLS Secret from /tls', () => {
+  it('mounts its TLS Secret (optional: the webhook creates it) at /tls, and knows its namespace', () => {
     const spec = podSpec(defaults, 'rainbow-webhook');
-    expect(spec.volumes).toContainEqual({ name: 'tls', secret: { secretName: 'rainbow-tls' } });
+    expect(spec.volumes).toContainEqual({ name: 'tls', secret: { secretName: 'rainbow-tls', optional: true } });
+    expect(spec.containers[0]!.env).toEqual([{ name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } }]);
     expect(spec.containers[0]!.volumeMounts).toContainEqual({ name: 'tls', mountPath: '/tls', readOnly: true });
     expect(spec.serviceAccountName).toBe('rainbow-webhook');
   });
@@ -203,6 +215,16 @@ describe('RBAC', () => {
         { apiGroups: ['apps'], resources: ['deployments'], verbs: ['get', 'list'] },
         { apiGroups: [''], resources: ['services', 'pods'], verbs: ['list'] },
         { apiGroups: [''], resources: ['namespaces'], verbs: ['get'] },
+        {
+          apiGroups: ['admissionregistration.k8s.io'],
+          resources: ['mutatingwebhookconfigurations', 'validatingwebhookconfigurations'],
+          resourceNames: ['rainbow'],
+          verbs: ['get', 'patch'],
+        },
+      ],
+      'Role/rainbow-webhook': [
+        { apiGroups: [''], resources: ['secrets'], resourceNames: ['rainbow-tls'], verbs: ['get', 'update'] },
+        { apiGroups: [''], resources: ['secrets'], verbs: ['create'] },
       ],
       'ClusterRole/rainbow-controller': [
         { apiGroups: ['apps'], resources: ['deployments'], verbs: ['list', 'watch', 'patch', 'delete'] },
@@ -225,9 +247,28 @@ describe('RBAC', () => {
     }
   });
 
+  it('with tls.existingSecret, gives the webhook no access to Secrets or webhook configurations', async () => {
+    const r = await render('rainbow-system', { values: { tls: { existingSecret: 'webhook-cert', caBundle: b64(ca) } } });
+    const rules = rulesOf(r);
+    expect(rules['Role/rainbow-webhook']).toBeUndefined();
+    expect(r.has('RoleBinding', 'rainbow-webhook')).toBe(false);
+    expect(rules['ClusterRole/rainbow-webhook']).toEqual([
+      { apiGroups: ['apps'], resources: ['deployments'], verbs: ['get', 'list'] },
+      { apiGroups: [''], resources: ['services', 'pods'], verbs: ['list'] },
+      { apiGroups: [''], resources: ['namespaces'], verbs: ['get'] },
+    ]);
+  });
+
+  it('names the Secret and the configurations of the release in resourceNames', async () => {
+    const r = await render('rainbow-system', { release: 'platform', namespace: 'ops' });
+    const rules = rulesOf(r);
+    expect(rules['Role/platform-rainbow-webhook']![0]!.resourceNames).toEqual(['platform-rainbow-tls']);
+    expect(rules['ClusterRole/platform-rainbow-webhook']![3]!.resourceNames).toEqual(['platform-rainbow']);
+  });
+
   it('does not depend on values (only whether a role is installed does)', async () => {
     const other = await render('rainbow-system', {
-      values: { webhook: { replicas: 5, onUnknown: 'allow', excludeNamespaces: ['x'], timeoutSeconds: 20 }, controller: { replicas: 3, extraArgs: ['--x'] }, tls: { validityDays: 30 } },
+      values: { webhook: { replicas: 5, onUnknown: 'allow', excludeNamespaces: ['x'], timeoutSeconds: 20 }, controller: { replicas: 3, extraArgs: ['--x'] }, tls: { validityDays: 90, renewBeforeDays: 7 } },
     });
     expect(rulesOf(other)).toEqual(rulesOf(defaults));
   });
@@ -235,11 +276,12 @@ describe('RBAC', () => {
   it('binds each role to its own ServiceAccount in the release namespace', () => {
     for (const b of [...defaults.all<V1ClusterRoleBinding>('ClusterRoleBinding'), ...defaults.all<V1RoleBinding>('RoleBinding')]) {
       const role = b.metadata!.name!.replace(/-leader-election$/, '');
+      expect(defaults.has(b.kind === 'RoleBinding' ? 'Role' : 'ClusterRole', b.metadata!.name)).toBe(true);
       expect(b.roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: b.kind === 'RoleBinding' ? 'Role' : 'ClusterRole', name: b.metadata!.name });
       expect(b.subjects).toEqual([{ kind: 'ServiceAccount', name: role, namespace: NS }]);
       expect(defaults.has('ServiceAccount', role)).toBe(true);
     }
-    expect(defaults.get<V1Role>('Role').metadata!.namespace).toBe(NS);
+    for (const role of defaults.all<V1Role>('Role')) expect(role.metadata!.namespace).toBe(NS);
   });
 });
 
@@ -305,19 +347,31 @@ describe('webhook configurations', () => {
 });
 
 describe('TLS', () => {
-  it('makes a CA and a serving certificate for the Service, keeps them in <fullname>-tls and injects the CA', () => {
-    const secret = defaults.get<V1Secret>('Secret', 'rainbow-tls');
-    expect(secret.type).toBe('kubernetes.io/tls');
-    expect(Object.keys(secret.data!).sort()).toEqual(['ca.crt', 'tls.crt', 'tls.key']);
-    for (const w of allWebhooks(defaults)) expect(w.clientConfig.caBundle).toBe(secret.data!['ca.crt']);
+  it('renders no certificate and no caBundle: the webhook makes the Secret and injects its CA', () => {
+    expect(defaults.has('Secret')).toBe(false);
+    for (const w of allWebhooks(defaults)) expect(w.clientConfig.caBundle).toBeUndefined();
+    const c = container(defaults, 'rainbow-webhook');
+    const arg = (flag: string) => c.args![c.args!.indexOf(flag) + 1];
+    expect(arg('--tls-secret')).toBe('rainbow-tls');
+    expect(arg('--inject-ca')).toBe(`mutating/${mutating(defaults).metadata!.name},validating/${validating(defaults).metadata!.name}`);
+    expect(arg('--dns-names')!.split(',')).toEqual(['rainbow-webhook', 'rainbow-webhook.rainbow-system', 'rainbow-webhook.rainbow-system.svc', 'rainbow-webhook.rainbow-system.svc.cluster.local']);
+    expect(arg('--cert-dir')).toBe('/tls');
+  });
 
-    const caCert = new X509Certificate(unb64(secret.data!['ca.crt']!));
-    const cert = new X509Certificate(unb64(secret.data!['tls.crt']!));
-    expect(caCert.ca).toBe(true);
-    expect(cert.verify(caCert.publicKey)).toBe(true);
-    for (const host of ['rainbow-webhook.rainbow-system.svc', 'rainbow-webhook.rainbow-system.svc.cluster.local']) expect(cert.checkHost(host)).toBe(host);
-    expect(new Date(cert.validTo).getTime()).toBeGreaterThan(Date.now() + 365 * 86_400_000);
-    expect(unb64(secret.data!['tls.key']!)).toMatch(/-----BEGIN (RSA )?PRIVATE KEY-----/);
+  it('renders the same every time (no genCA, no lookup): stable for helm template and GitOps', async () => {
+    const again = await render('rainbow-system');
+    expect(again.objects).toEqual(defaults.objects);
+    const text = readFileSync(path.join(chartDir('rainbow-system'), 'templates', 'webhook-configurations.yaml'), 'utf8');
+    expect(text).not.toMatch(/genCA|genSignedCert|lookup /);
+  });
+
+  it('takes the certificate validity, renewal and cluster domain from values', async () => {
+    const r = await render('rainbow-system', { values: { clusterDomain: 'corp.example', tls: { validityDays: 90, renewBeforeDays: 10 } } });
+    const args = container(r, 'rainbow-webhook').args!;
+    const arg = (flag: string) => args[args.indexOf(flag) + 1];
+    expect(arg('--tls-validity-days')).toBe('90');
+    expect(arg('--tls-renew-before-days')).toBe('10');
+    expect(arg('--dns-names')).toContain('rainbow-webhook.rainbow-system.svc.corp.example');
   });
 
   it('uses tls.existingSecret (no Secret rendered) with the CA from tls.caBundle, base64 or PEM', async () => {
@@ -325,6 +379,10 @@ describe('TLS', () => {
       const r = await render('rainbow-system', { values: { tls: { existingSecret: 'webhook-cert', caBundle } } });
       expect(r.has('Secret')).toBe(false);
       expect(podSpec(r, 'rainbow-webhook').volumes).toContainEqual({ name: 'tls', secret: { secretName: 'webhook-cert' } });
+      const c = container(r, 'rainbow-webhook');
+      expect(c.args!.slice(0, 3)).toEqual(['webhook', '--cert-dir', '/tls']);
+      expect(c.args!.filter((a) => a.startsWith('--tls') || a === '--inject-ca' || a === '--dns-names')).toEqual([]);
+      expect(c.env).toBeUndefined();
       for (const w of allWebhooks(r)) expect(unb64(w.clientConfig.caBundle!)).toContain('-----BEGIN CERTIFICATE-----');
     }
   });
@@ -393,6 +451,8 @@ describe('NOTES.txt', () => {
   it('says what runs where and what to do next', async () => {
     const notes = await renderNotes('rainbow-system');
     expect(notes).toContain('Deployment rainbow-webhook (2 replicas), Service rainbow-webhook.rainbow-system.svc:443');
+    expect(notes).toContain('TLS from the Secret rainbow-tls (made, rotated and kept by the webhook itself');
+    expect(notes).toContain('guarded deletes of\nrainbow colors are refused');
     expect(notes).toContain('Deployment rainbow-controller');
     expect(notes).toContain('Namespaces kube-system and rainbow-system are left out.');
     expect(notes).toContain('helm upgrade --install web chart/rainbow-app');
@@ -417,7 +477,12 @@ describe('bad values fail with a readable error', () => {
     expect(notCa).toContain('webhook.caBundle must be a CA certificate');
   });
 
-  it('tls.existingSecret without a CA (helm template cannot read the Secret)', async () => {
+  it('tls.renewBeforeDays not shorter than tls.validityDays', async () => {
+    const err = await renderError('rainbow-system', { values: { tls: { validityDays: 30, renewBeforeDays: 30 } } });
+    expect(err).toContain('tls.renewBeforeDays (30) must be less than tls.validityDays (30)');
+  });
+
+  it('tls.existingSecret without a CA', async () => {
     const err = await renderError('rainbow-system', { set: { 'tls.existingSecret': 'webhook-cert' } });
     expect(err).toContain('tls.existingSecret=webhook-cert: give its CA in tls.caBundle');
   });

@@ -82,6 +82,15 @@ app.kubernetes.io/component: {{ .component }}
 {{- if not .Values.webhook.url }}true{{ end -}}
 {{- end -}}
 
+{{/*
+Does the webhook bootstrap its own TLS (`rainbow webhook --tls-secret`: certificate made with
+`selfsigned`, kept in <fullname>-tls, CA injected into the webhook configurations)? "true" or "".
+Yes in the cluster unless tls.existingSecret brings a certificate.
+*/}}
+{{- define "rainbow-system.tlsBootstrap" -}}
+{{- if and (not .Values.webhook.url) (not .Values.tls.existingSecret) }}true{{ end -}}
+{{- end -}}
+
 {{/* DNS names of the webhook Service, for its certificate. */}}
 {{- define "rainbow-system.webhookDNSNames" -}}
 {{- $svc := include "rainbow-system.webhookName" . -}}
@@ -143,6 +152,9 @@ Checks of values that values.schema.json cannot express (and a second line of de
 {{- $budget := include "rainbow-system.seconds" .Values.webhook.guardBudget | float64 -}}
 {{- if ge $budget (float64 $timeout) -}}
 {{- fail (printf "webhook.guardBudget (%v) must be shorter than webhook.timeoutSeconds (%d s): the API server gives up on the webhook after timeoutSeconds, and the guard needs time to answer after asking the pods" .Values.webhook.guardBudget $timeout) -}}
+{{- end -}}
+{{- if ge (int .Values.tls.renewBeforeDays) (int .Values.tls.validityDays) -}}
+{{- fail (printf "tls.renewBeforeDays (%v) must be less than tls.validityDays (%v), or the webhook would rotate its certificate on every check" .Values.tls.renewBeforeDays .Values.tls.validityDays) -}}
 {{- end -}}
 {{- if lt (int .Values.webhook.replicas) 0 -}}
 {{- fail (printf "webhook.replicas must be 0 or more, got %v" .Values.webhook.replicas) -}}

@@ -11,7 +11,10 @@ import { parseDuration } from '../policies/durations.js';
 import { cutoverHandler, deleteGuardHandler } from '../server/handlers.js';
 import { webhookApp } from '../server/app.js';
 import { startHttps } from '../server/https.js';
-import { loadCertDir } from '../tls/cert-dir.js';
+import { kubeWebhookConfigIO, parseInjectTargets, type InjectTargets } from '../tls/ca-injector.js';
+import { loadCertDir, type CertKeyPair } from '../tls/cert-dir.js';
+import { startTlsBootstrap, type TlsBootstrap } from '../tls/bootstrap.js';
+import { kubeSecretIO } from '../tls/secret-store.js';
 import { CA_FILE, CERT_FILE, KEY_FILE, generateServingCertificate, writeCertificateFiles } from '../tls/self-signed.js';
 import { UsageError, bindAddress, parseFlags, portNumber } from './flags.js';
 
@@ -22,7 +25,20 @@ const HELP = `usage: rainbow webhook [flags]
   --cert-dir DIR         serve tls.crt/tls.key from DIR; rotated files are picked up without a restart
   --self-signed          make a CA and serving certificate (written to --cert-dir when given and
                          no usable certificate is there yet; otherwise kept in memory)
-  --dns-names a,b        DNS names of the self-signed certificate (default localhost)
+  --dns-names a,b        DNS names of the self-signed certificate (default localhost); with
+                         --tls-secret, the DNS SANs the Secret's certificate must carry
+  --tls-secret NAME      bootstrap TLS in the Secret NAME (type kubernetes.io/tls: tls.crt, tls.key,
+                         ca.crt): reuse it when valid for --dns-names, else make a CA and a serving
+                         certificate (selfsigned) and write it; replicas agree on one. Re-checked
+                         every --tls-check-interval and when --cert-dir (the same Secret, mounted) changes
+  --tls-secret-namespace NS  namespace of --tls-secret (default: env POD_NAMESPACE)
+  --inject-ca KIND/NAME  with --tls-secret: put the CA into clientConfig.caBundle of every entry of
+                         mutating/NAME (MutatingWebhookConfiguration) or validating/NAME
+                         (ValidatingWebhookConfiguration); repeatable or comma-separated. The Secret
+                         is owned by the first one (validating first): deleting it deletes the Secret
+  --tls-validity-days N  validity of certificates made with --tls-secret (default 365)
+  --tls-renew-before-days N  rotate the --tls-secret certificate this long before it expires (default 30)
+  --tls-check-interval 5m  how often --tls-secret is checked again
   --ip-addresses a,b     IP addresses of the self-signed certificate (default: the bind address, else 127.0.0.1)
   --ca-bundle-out FILE   write the CA certificate (PEM) for the webhook configurations' caBundle
   --kubeconfig FILE      cluster credentials (default: KUBECONFIG, ~/.kube/config, then in-cluster)
@@ -68,6 +84,59 @@ async function servingPair(flags: { 'cert-dir'?: string; 'self-signed'?: boolean
   return { pair: { cert: made.cert, key: made.key }, caCert: made.caCert };
 }
 
+function positiveNumber(flag: string, v: string | undefined, fallback: number): number {
+  if (v === undefined) return fallback;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new UsageError(`rainbow webhook: --${flag} must be a positive number, got ${JSON.stringify(v)}`);
+  return n;
+}
+
+interface TlsSecretSettings {
+  namespace: string;
+  name: string;
+  dnsNames: string[];
+  validityDays: number;
+  renewBeforeDays: number;
+  intervalMs: number;
+  inject: InjectTargets;
+}
+
+/** --tls-secret and its companions, checked; undefined without --tls-secret. */
+function tlsSecretFlags(flags: {
+  'tls-secret'?: string;
+  'tls-secret-namespace'?: string;
+  'inject-ca'?: string[];
+  'dns-names'?: string;
+  'self-signed'?: boolean;
+  'tls-validity-days'?: string;
+  'tls-renew-before-days'?: string;
+  'tls-check-interval'?: string;
+}): TlsSecretSettings | undefined {
+  const name = flags['tls-secret'];
+  const companions = (['tls-secret-namespace', 'inject-ca', 'tls-validity-days', 'tls-renew-before-days', 'tls-check-interval'] as const).filter((f) => flags[f] !== undefined);
+  if (!name) {
+    if (companions.length > 0) throw new UsageError(`rainbow webhook: --${companions[0]} needs --tls-secret NAME`);
+    return undefined;
+  }
+  if (flags['self-signed']) throw new UsageError('rainbow webhook: --tls-secret and --self-signed are two ways to get a certificate; pass one');
+  const namespace = flags['tls-secret-namespace'] ?? process.env.POD_NAMESPACE;
+  if (!namespace) throw new UsageError('rainbow webhook: --tls-secret needs a namespace: pass --tls-secret-namespace NS or set POD_NAMESPACE (the chart sets it from the downward API)');
+  const dnsNames = list(flags['dns-names']);
+  if (dnsNames.length === 0) throw new UsageError("rainbow webhook: --tls-secret needs --dns-names: the webhook Service's DNS names, e.g. rainbow-webhook.rainbow-system.svc");
+  let inject: InjectTargets;
+  try {
+    inject = parseInjectTargets(flags['inject-ca'] ?? []);
+  } catch (err) {
+    throw new UsageError(`rainbow webhook: ${(err as Error).message}`);
+  }
+  const validityDays = positiveNumber('tls-validity-days', flags['tls-validity-days'], 365);
+  const renewBeforeDays = positiveNumber('tls-renew-before-days', flags['tls-renew-before-days'], Math.min(30, validityDays / 3));
+  if (renewBeforeDays >= validityDays) throw new UsageError(`rainbow webhook: --tls-renew-before-days (${renewBeforeDays}) must be less than --tls-validity-days (${validityDays})`);
+  const intervalMs = seconds('tls-check-interval', flags['tls-check-interval'] ?? '5m') * 1000;
+  if (intervalMs <= 0) throw new UsageError('rainbow webhook: --tls-check-interval must be longer than 0');
+  return { namespace, name, dnsNames, validityDays, renewBeforeDays, intervalMs, inject };
+}
+
 export async function run(args: string[]): Promise<void> {
   const flags = parseFlags(
     'webhook',
@@ -79,6 +148,12 @@ export async function run(args: string[]): Promise<void> {
       'self-signed': { type: 'boolean' },
       'dns-names': { type: 'string' },
       'ip-addresses': { type: 'string' },
+      'tls-secret': { type: 'string' },
+      'tls-secret-namespace': { type: 'string' },
+      'inject-ca': { type: 'string', multiple: true },
+      'tls-validity-days': { type: 'string' },
+      'tls-renew-before-days': { type: 'string' },
+      'tls-check-interval': { type: 'string' },
       'ca-bundle-out': { type: 'string' },
       kubeconfig: { type: 'string' },
       'on-unknown': { type: 'string' },
@@ -99,9 +174,29 @@ export async function run(args: string[]): Promise<void> {
   const port = portNumber('webhook', 'port', flags.port ?? '8443');
   const bind = bindAddress(flags.bind);
 
+  const tlsSecret = tlsSecretFlags(flags);
+
   const log = createLogger({ name: 'webhook' });
   const kc = loadKubeConfig(flags.kubeconfig);
-  const { pair, caCert } = await servingPair(flags, bind);
+  let bootstrap: TlsBootstrap | undefined;
+  let pair: CertKeyPair;
+  let caCert: string | undefined;
+  let rotate: ((p: CertKeyPair) => void) | undefined; // set once the server is up
+  if (tlsSecret) {
+    bootstrap = await startTlsBootstrap({
+      ...tlsSecret,
+      secrets: kubeSecretIO(kc),
+      configs: kubeWebhookConfigIO(kc),
+      labels: { 'app.kubernetes.io/managed-by': 'rainbow-webhook', 'app.kubernetes.io/component': 'webhook', 'app.kubernetes.io/part-of': 'rainbow' },
+      certDir: flags['cert-dir'],
+      log,
+      onRotate: (p) => rotate?.(p),
+    });
+    pair = { cert: bootstrap.current.cert, key: bootstrap.current.key };
+    caCert = bootstrap.current.caCert;
+  } else {
+    ({ pair, caCert } = await servingPair(flags, bind));
+  }
   const caOut = flags['ca-bundle-out'];
   if (caOut) {
     if (!caCert) throw new UsageError(`rainbow webhook: --ca-bundle-out needs --self-signed, or ${CA_FILE} next to the certificate in --cert-dir`);
@@ -124,7 +219,10 @@ export async function run(args: string[]): Promise<void> {
     log,
     ready: () => ready,
   });
-  const server = await startHttps(app, { port, bind, pair, certDir: flags['cert-dir'], log });
+  // With --tls-secret, --cert-dir only tells the bootstrap to look again; the pair comes from the API.
+  const server = await startHttps(app, { port, bind, pair, certDir: tlsSecret ? undefined : flags['cert-dir'], log });
+  rotate = (p) => server.server.setSecureContext({ minVersion: 'TLSv1.2', cert: p.cert, key: p.key });
+  if (bootstrap && (bootstrap.current.cert !== pair.cert || bootstrap.current.key !== pair.key)) rotate(bootstrap.current); // rotated while starting
   ready = true;
   log.info({ url: server.url, cluster: kc.getCurrentCluster()?.server, onUnknown, podTimeoutMs, budgetMs, concurrency }, 'rainbow webhook serving');
 
@@ -134,6 +232,7 @@ export async function run(args: string[]): Promise<void> {
     stopping = true;
     ready = false;
     log.info({ signal, graceMs }, 'shutting down: finishing reviews in flight');
+    bootstrap?.stop();
     void server.close(graceMs).then(() => {
       log.info('stopped');
       process.exit(0);
