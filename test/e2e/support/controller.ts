@@ -97,6 +97,8 @@ export interface RainbowEvent {
   object: string;
   /** reportingInstance, else source.host. */
   instance: string;
+  /** source.host (the older field, for kubectl's SOURCE column). */
+  host: string;
   component: string;
   message: string;
   /** firstTimestamp in ms (the API keeps whole seconds). */
@@ -114,6 +116,7 @@ export async function controllerEvents(namespace: string): Promise<RainbowEvent[
       kind: e.involvedObject.kind ?? '',
       object: e.involvedObject.name ?? '',
       instance: e.reportingInstance || e.source?.host || '',
+      host: e.source?.host ?? '',
       component: e.reportingComponent || e.source?.component || '',
       message: e.message ?? '',
       at: new Date((e.firstTimestamp ?? e.eventTime ?? e.metadata.creationTimestamp) as unknown as string | Date).getTime(),
@@ -131,7 +134,10 @@ export interface DeletionWatch {
   stop(): void;
 }
 
-/** Polls a Deployment every 100 ms from now on and records the moment it goes (404 or deletionTimestamp). */
+/**
+ * Polls a Deployment every 100 ms from now on and records the moment it goes (404 or
+ * deletionTimestamp), as the time of the answer that showed it. It must have been seen once first.
+ */
 export function watchDeletion(namespace: string, name: string): DeletionWatch {
   let goneAt: number | undefined;
   let last: V1Deployment | undefined;
@@ -139,13 +145,12 @@ export function watchDeletion(namespace: string, name: string): DeletionWatch {
   let error: unknown;
   void (async () => {
     while (!stopped && goneAt === undefined) {
-      const t = Date.now();
       try {
         const d = await apps.readNamespacedDeployment({ namespace, name });
-        if (d.metadata?.deletionTimestamp) goneAt = t;
-        else last = d;
+        if (d.metadata?.deletionTimestamp && last) goneAt = Date.now();
+        else if (!d.metadata?.deletionTimestamp) last = d;
       } catch (err) {
-        if ((err as { code?: number }).code === 404) goneAt = t;
+        if ((err as { code?: number }).code === 404 && last) goneAt = Date.now();
         else error = err;
       }
       await new Promise((r) => setTimeout(r, 100));
@@ -177,16 +182,40 @@ export interface Stream {
   openedAt: number;
 }
 
-/** A TCP client of the demo app's stream (:8081 on a pod, or a node port); resolves once the first line arrived. */
-export async function openStream(host: string, port: number): Promise<Stream> {
-  const socket = net.connect({ host, port });
-  const lines: string[] = [];
-  socket.setEncoding('utf8');
-  socket.on('data', (d: string) => lines.push(...d.split('\n').filter(Boolean)));
-  socket.on('error', () => undefined);
-  const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
-  await eventually(`first line on the stream to ${host}:${port}`, async () => lines.length > 0, 10_000, 50);
-  return { socket, lines, closed, openedAt: Date.now() };
+/**
+ * A TCP client of the demo app's stream (:8081 on a pod, or a node port); resolves once the first
+ * line arrived. A connection closed before any line (the node port's listener or its Ready pod not
+ * there yet) is retried until `timeoutMs`.
+ */
+export async function openStream(host: string, port: number, timeoutMs = 15_000): Promise<Stream> {
+  const deadline = Date.now() + timeoutMs;
+  let why = '';
+  while (Date.now() < deadline) {
+    const socket = net.connect({ host, port });
+    const lines: string[] = [];
+    socket.setEncoding('utf8');
+    socket.on('data', (d: string) => lines.push(...d.split('\n').filter(Boolean)));
+    socket.on('error', (err) => (why = err.message));
+    const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    const first = await new Promise<'line' | 'closed' | 'timeout'>((resolve) => {
+      const timer = setTimeout(() => resolve('timeout'), Math.max(100, deadline - Date.now()));
+      const onData = () => {
+        if (lines.length === 0) return;
+        clearTimeout(timer);
+        resolve('line');
+      };
+      socket.on('data', onData);
+      void closed.then(() => {
+        clearTimeout(timer);
+        resolve(lines.length > 0 ? 'line' : 'closed');
+      });
+    });
+    if (first === 'line' && !socket.destroyed) return { socket, lines, closed, openedAt: Date.now() };
+    socket.destroy();
+    if (first !== 'line') why ||= first === 'closed' ? 'closed before the first line' : 'no line';
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`no stream from ${host}:${port} within ${timeoutMs / 1000}s: ${why}`);
 }
 
 /** Established connections of a color, summed over its pods' reporters. */
