@@ -161,8 +161,14 @@ describe('keep-colors', () => {
     expect(deletes(actions)).toEqual(['cccccc:drained', 'bbbbbb:drained', 'aaaaaa:drained']);
   });
 
-  it('order is by creation time, not by name or drain-started', () => {
+  it('order is by when a color stopped serving (the rollback target is what served last), not by name or creation', () => {
+    // zzzzzz is the older Deployment but served until an hour ago (a rollback brought it back).
     const d = [stamped('zzzzzz', 1, iso(-H)), stamped('aaaaaa', 3, iso(-5 * H)), dep('eeeeee', 5)];
+    expect(states([service({ color: 'eeeeee' })], d, { zzzzzz: zero(-H), aaaaaa: zero(-H) })).toEqual({ eeeeee: 'serving', zzzzzz: 'kept', aaaaaa: 'drained' });
+  });
+
+  it('with equal drain-started, the newer Deployment is kept', () => {
+    const d = [stamped('zzzzzz', 1, iso(-H)), stamped('aaaaaa', 3, iso(-H)), dep('eeeeee', 5)];
     expect(states([service({ color: 'eeeeee' })], d, { zzzzzz: zero(-H), aaaaaa: zero(-H) })).toEqual({ eeeeee: 'serving', aaaaaa: 'kept', zzzzzz: 'drained' });
   });
 
@@ -379,5 +385,53 @@ describe('drain-started values', () => {
 
   it('writes whole seconds in UTC', () => {
     expect(formatDrainStarted(new Date('2025-11-26T10:02:11.789Z'))).toBe('2025-11-26T10:02:11Z');
+  });
+});
+
+describe('new colors (deployed ahead of their switch)', () => {
+  const svcOn = (color: string, extra: object = {}) => service({ color, annotations: { ...keep(0), 'rainbow.dev/drain-grace': '60s' }, ...extra });
+  const statesWith = (services: V1Service[], deployments: V1Deployment[], drain: Record<string, DrainObservation>, served: string[] = []) =>
+    Object.fromEntries(
+      colorStates({ app: 'web', namespace: NS, services, deployments, drain: new Map(Object.entries(drain)), served: new Set(served), now: at(0) }).colors.map((c) => [c.color, c.state]),
+    );
+  const planWith = (services: V1Service[], deployments: V1Deployment[], drain: Record<string, DrainObservation>, served: string[] = []) =>
+    planApp({ app: 'web', namespace: NS, services, deployments, drain: new Map(Object.entries(drain)), served: new Set(served), now: at(0) });
+
+  it('a Deployment newer than the serving color that nothing has asked for is new: never stamped or deleted', () => {
+    const deps = [dep('aaaaaa', 1), dep('bbbbbb', 2)];
+    expect(statesWith([svcOn('aaaaaa')], deps, { bbbbbb: zero(-H) })).toEqual({ aaaaaa: 'serving', bbbbbb: 'new' });
+    const actions = planWith([svcOn('aaaaaa')], deps, { bbbbbb: zero(-H) });
+    expect(ofType(actions, 'stamp-drain-started')).toEqual([]);
+    expect(deletes(actions)).toEqual([]);
+    expect(ofType(actions, 'ask-pods').map((a) => a.color).sort()).toEqual(['aaaaaa', 'bbbbbb']);
+  });
+
+  it('a new color does not push the kept previous color out', () => {
+    const deps = [stamped('aaaaaa', 1, iso(-H)), dep('bbbbbb', 2), dep('cccccc', 3)];
+    const svc = service({ color: 'bbbbbb', annotations: { ...keep(1) } });
+    expect(statesWith([svc], deps, { aaaaaa: zero(-H), cccccc: zero(-H) })).toEqual({ bbbbbb: 'serving', aaaaaa: 'kept', cccccc: 'new' });
+  });
+
+  it('a Deployment older than the serving color is a previous color even without a stamp (it gets one)', () => {
+    const deps = [dep('aaaaaa', 1), dep('bbbbbb', 2)];
+    expect(statesWith([svcOn('bbbbbb')], deps, {})).toEqual({ bbbbbb: 'serving', aaaaaa: 'draining' });
+    expect(ofType(planWith([svcOn('bbbbbb')], deps, {}), 'stamp-drain-started').map((a) => a.color)).toEqual(['aaaaaa']);
+  });
+
+  it('after a rollback the newer color that served is a previous color (seen serving), stamped at once', () => {
+    // The Service went back from bbbbbb to aaaaaa; the controller saw bbbbbb serve.
+    const deps = [dep('aaaaaa', 1), dep('bbbbbb', 2)];
+    expect(statesWith([svcOn('aaaaaa')], deps, {}, ['bbbbbb', 'aaaaaa'])).toEqual({ aaaaaa: 'serving', bbbbbb: 'draining' });
+    expect(ofType(planWith([svcOn('aaaaaa')], deps, {}, ['bbbbbb']), 'stamp-drain-started').map((a) => a.color)).toEqual(['bbbbbb']);
+  });
+
+  it('a color created in the same second as the serving one is new unless it served (no guessing the order)', () => {
+    const deps = [dep('aaaaaa', 1), dep('bbbbbb', 1)];
+    expect(statesWith([svcOn('aaaaaa')], deps, {})).toEqual({ aaaaaa: 'serving', bbbbbb: 'new' });
+  });
+
+  it('a stamped color is previous whatever its age', () => {
+    const deps = [dep('aaaaaa', 1), stamped('bbbbbb', 2, iso(-H))];
+    expect(statesWith([svcOn('aaaaaa')], deps, { bbbbbb: zero(-H) })).toEqual({ aaaaaa: 'serving', bbbbbb: 'drained' });
   });
 });

@@ -67,7 +67,7 @@ describe('status table', () => {
       [
         'shop/api: no Service',
         'COLOR    STATE   READY   CONNECTIONS   AGE   DRAIN-LEFT',
-        'feed42   kept    2/2     -             60m   -',
+        'feed42   new     2/2     -             60m   -',
         'warning: app api has Deployments but no Service labelled rainbow.dev/app=api: nothing is known to serve, so no color is cleaned up',
         '',
         'shop/web: Service web → 3c3fdc (pending b2c3d4)',

@@ -90,6 +90,8 @@ interface AppState {
   namespace: string;
   app: string;
   observations: Map<string, DrainObservation>;
+  /** Colors seen serving since this controller started (see PlanInput.served). */
+  served: Set<string>;
   chain: Promise<void>;
   /** A reconcile is queued behind the chain and not started yet. */
   queued?: { probe: boolean };
@@ -132,7 +134,7 @@ export function createControllerLoop(opts: ControllerLoopOptions): ControllerLoo
     const k = keyOf(namespace, app);
     let s = apps.get(k);
     if (!s) {
-      s = { namespace, app, observations: new Map(), chain: Promise.resolve(), warned: new Set(), holdDeletes: new Map(), announced: new Map() };
+      s = { namespace, app, observations: new Map(), served: new Set(), chain: Promise.resolve(), warned: new Set(), holdDeletes: new Map(), announced: new Map() };
       apps.set(k, s);
     }
     return s;
@@ -244,7 +246,7 @@ export function createControllerLoop(opts: ControllerLoopOptions): ControllerLoo
 
   const reconcile = async (s: AppState, withProbe: boolean): Promise<void> => {
     // Read the caches at each step: they move while pods are being asked.
-    const input = () => ({ app: s.app, namespace: s.namespace, ...appObjects(s.namespace, s.app), drain: s.observations, now: now() });
+    const input = () => ({ app: s.app, namespace: s.namespace, ...appObjects(s.namespace, s.app), drain: s.observations, served: s.served, now: now() });
     const before = input();
     if (before.services.length === 0 && before.deployments.length === 0) {
       if (metrics) forgetApp(metrics, s.namespace, s.app, [...s.observations.keys()]);
@@ -262,6 +264,9 @@ export function createControllerLoop(opts: ControllerLoopOptions): ControllerLoo
 
     const { actions, colors } = planAppDetailed(withProbe ? input() : before);
     s.colors = colors;
+    // Remember what served: a color that stops serving without the controller's doing (a rollback,
+    // a hand edit) is then known to be a previous color, even if it is the newest.
+    for (const c of colors.colors) if (c.state === 'serving') s.served.add(c.color);
     const present = new Set(colors.colors.map((c) => c.color));
     for (const color of [...s.observations.keys()]) {
       if (!present.has(color)) {

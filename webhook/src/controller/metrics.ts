@@ -6,7 +6,7 @@ import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import { metricsHandler } from '../observability/metrics.js';
 import type { ColorState } from './planner.js';
 
-export const COLOR_STATES: readonly ColorState[] = ['serving', 'pending', 'draining', 'drained', 'kept', 'deleting'];
+export const COLOR_STATES: readonly ColorState[] = ['serving', 'pending', 'new', 'draining', 'drained', 'kept', 'deleting'];
 
 export interface ControllerMetrics {
   registry: Registry;

@@ -32,7 +32,6 @@ import {
   deploymentOfColor,
   desiredReplicas,
   isDeploymentAvailable,
-  newestFirst,
   readServiceSettings,
 } from '../policies/availability.js';
 import { formatDuration } from '../policies/durations.js';
@@ -50,7 +49,11 @@ export interface DrainObservation {
   observedAt?: Date;
 }
 
-export type ColorState = 'serving' | 'pending' | 'draining' | 'drained' | 'kept' | 'deleting';
+/**
+ * `new`: a color whose Deployment exists but that no Service has selected or asked for yet (a
+ * release deployed ahead of its switch); it is never stamped or deleted.
+ */
+export type ColorState = 'serving' | 'pending' | 'new' | 'draining' | 'drained' | 'kept' | 'deleting';
 
 export interface DeploymentRef {
   name: string;
@@ -92,6 +95,12 @@ export interface PlanInput {
   deployments: readonly V1Deployment[];
   /** Per color; a color without an entry has not been probed yet. */
   drain: ReadonlyMap<string, DrainObservation>;
+  /**
+   * Colors the caller has seen serving (the controller remembers them while it runs). A color
+   * that served and stopped is a previous color even when it is newer than the serving one (after
+   * a rollback), before its drain-started stamp is written.
+   */
+  served?: ReadonlySet<string>;
   now: Date;
 }
 
@@ -185,7 +194,7 @@ function serviceName(s: V1Service): string {
   return s.metadata?.name ?? '(unnamed)';
 }
 
-const STATE_ORDER: Record<ColorState, number> = { serving: 0, pending: 1, draining: 2, drained: 2, kept: 2, deleting: 2 };
+const STATE_ORDER: Record<ColorState, number> = { serving: 0, pending: 1, new: 1, draining: 2, drained: 2, kept: 2, deleting: 2 };
 
 /**
  * Every color of the app and its state. Colors come from the app's Deployments and from its
@@ -258,11 +267,29 @@ export function colorStates(input: PlanInput): AppColors {
     colors.push(status);
   }
 
-  // Previous colors: newest first; the first keep-colors are kept.
+  // Which of the other colors are previous ones (served once; candidates for keep/drain/delete)
+  // and which are new (deployed ahead of their switch): a color is previous if it carries a
+  // drain-started stamp, if the caller saw it serve, or if its Deployment is older than every
+  // serving color's (an earlier release). A color as new as the serving one or newer, never seen
+  // serving, is `new` and left alone; with no serving Deployment to compare with, unstamped colors
+  // are new too (nothing is deleted that cannot be placed in time).
+  const servingCreated = colors
+    .filter((c) => c.state === 'serving' && c.createdAt)
+    .map((c) => c.createdAt!.getTime());
+  const oldestServing = servingCreated.length > 0 ? Math.min(...servingCreated) : undefined;
+  for (const c of colors) {
+    if (c.state !== 'draining') continue;
+    const earlier = oldestServing !== undefined && c.createdAt !== undefined && c.createdAt.getTime() < oldestServing;
+    if (!c.drainStartedAt && !input.served?.has(c.color) && !earlier) c.state = 'new';
+  }
+
+  // Previous colors: the most recently out of service first (drain-started, then creation time);
+  // the first keep-colors are kept.
   const previous = colors.filter((c) => c.state === 'draining');
-  const byAge = newestFirst(
-    previous.map((c) => ({ metadata: { name: c.deployment?.name ?? c.color, creationTimestamp: c.createdAt }, c })),
-  ).map((x) => x.c);
+  const outOfService = (c: ColorStatus) => c.drainStartedAt?.getTime() ?? Number.POSITIVE_INFINITY; // unstamped: stops serving now
+  const byAge = [...previous].sort(
+    (a, b) => outOfService(b) - outOfService(a) || (b.createdAt?.getTime() ?? 0) - (a.createdAt?.getTime() ?? 0) || a.color.localeCompare(b.color),
+  );
   byAge.forEach((c, i) => {
     if (i < settings.keepColors) {
       c.state = 'kept';
@@ -331,6 +358,7 @@ export function planAppDetailed(input: PlanInput): { actions: Action[]; colors: 
 
     actions.push({ type: 'ask-pods', color: c.color, deployment: c.deployment });
 
+    if (c.state === 'new') continue; // not released yet: counted, never stamped or deleted
     if (c.state === 'serving' || c.state === 'pending') {
       if (raw !== undefined && colors.unselectiveServices.length === 0) {
         actions.push({ type: 'clear-drain-started', color: c.color, deployment: c.deployment, value: raw });
