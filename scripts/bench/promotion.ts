@@ -3,8 +3,6 @@
 // with `rainbow controller` running as a local process against the local cluster. The webhook's
 // part (writing rainbow.dev/pending-color) is done here directly, so only the controller is timed.
 import { spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AppsV1Api, CoreV1Api, KubeConfig, PatchStrategy, Watch, setHeaderOptions, type V1Deployment, type V1Service } from '@kubernetes/client-node';
@@ -15,7 +13,6 @@ export interface PromotionResult {
   iterations: number;
   ms: { p50: number; p90: number; p99: number; max: number; min: number };
   samples: number[];
-  machine: string;
 }
 
 const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)];
@@ -109,22 +106,11 @@ export async function benchPromotion(iterations = 20, say: (l: string) => void =
       iterations,
       samples: samples.map(round),
       ms: { min: round(sorted[0]), p50: round(quantile(sorted, 0.5)), p90: round(quantile(sorted, 0.9)), p99: round(quantile(sorted, 0.99)), max: round(sorted[sorted.length - 1]) },
-      machine: `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`,
+
     };
   } finally {
     for (const a of aborts) a.abort();
     controller.kill('SIGTERM');
     await core.deleteNamespace({ name: ns }).catch(() => undefined);
   }
-}
-
-if (process.argv[1]?.endsWith('promotion.js')) {
-  const n = Number(process.argv[2] ?? '20');
-  const result = await benchPromotion(n);
-  const out = path.join(repoRoot, 'bench-results');
-  mkdirSync(out, { recursive: true });
-  writeFileSync(path.join(out, 'promotion.json'), JSON.stringify({ date: new Date().toISOString(), ...result }, null, 2));
-  console.log(`promotion latency over ${result.iterations} colors: p50 ${result.ms.p50} ms, p90 ${result.ms.p90} ms, p99 ${result.ms.p99} ms, max ${result.ms.max} ms (${result.machine})`);
-  console.log(`written to bench-results/promotion.json`);
-  process.exit(0);
 }

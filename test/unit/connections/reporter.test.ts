@@ -176,3 +176,27 @@ describe('reporter on the real /proc/net/tcp', () => {
     await request(r.url).get('/connections').expect(200, { established: 0, ports: {} });
   });
 });
+
+describe('reading /proc in chunks', () => {
+  it('counts a table larger than one read (lines split across 64 KiB chunks) exactly as the whole text', async () => {
+    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const os = await import('node:os');
+    const path = await import('node:path');
+    const { countEstablishedInText } = await import('../../../webhook/src/connections/proc-net-tcp.js');
+    const { readConnectionCounts } = await import('../../../webhook/src/connections/reporter.js');
+    const hex4 = (n: number) => n.toString(16).toUpperCase().padStart(4, '0');
+    const lines = ['  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode'];
+    for (let i = 0; i < 5000; i++) {
+      const local = i % 7 === 0 ? `0500000A:${hex4(8081)}` : `0100007F:${hex4(30000 + i)}`;
+      lines.push(`${String(i).padStart(4)}: ${local} 0100007F:${hex4(40000 + (i % 9000))} ${i % 3 === 0 ? '01' : '06'} 00000000:00000000 00:00000000 00000000  1000        0 ${i} 1 0000000000000000 20 4 30 10 -1`);
+    }
+    const text = lines.join('\n') + '\n';
+    expect(text.length).toBeGreaterThan(5 * 64 * 1024);
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'rainbow-proc-'));
+    writeFileSync(path.join(dir, 'tcp'), text);
+    const opts = { ports: [8080, 8081], podIP: '10.0.0.5' };
+    const whole = countEstablishedInText(text, opts);
+    expect(whole.established).toBeGreaterThan(200);
+    expect(await readConnectionCounts({ ...opts, procPaths: { tcp: path.join(dir, 'tcp'), tcp6: path.join(dir, 'missing') } })).toEqual(whole);
+  });
+});

@@ -1,4 +1,4 @@
-import { createLogger, LOG_LEVEL_ENV, REDACTED, reviewLogger } from '../../../webhook/src/observability/log.js';
+import { createLogger, LOG_LEVEL_ENV, REDACTED, reviewLogger, scrubSecrets } from '../../../webhook/src/observability/log.js';
 
 /** A pino destination that keeps the parsed lines. */
 function collector(): { lines: Record<string, unknown>[]; write(msg: string): void } {
@@ -76,5 +76,31 @@ describe('log', () => {
     reviewLogger(createLogger({ destination: out, env: {} }), { uid: 'u', kind: 'Service' }).info('x');
     expect(out.lines[1]).toMatchObject({ uid: 'u', kind: 'Service' });
     expect(out.lines[1]).not.toHaveProperty('namespace');
+  });
+});
+
+describe('scrubSecrets (text that redaction by path cannot reach)', () => {
+  const PEM = '-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcw\n-----END PRIVATE KEY-----\n';
+  const JWT = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJzeXN0ZW0ifQ.c2lnbmF0dXJl';
+
+  it('removes PEM blocks, cut-short PEM, bearer tokens and JWTs from messages and error text, keeping valid JSON', () => {
+    const out = collector();
+    const log = createLogger({ destination: out, env: {} });
+    log.warn(`apiVersion is ${JSON.stringify(PEM.slice(0, 40) + '…')}; expected admission.k8s.io/v1`);
+    log.error({ err: new Error(`cannot decide: ${JSON.stringify({ a: { pem: PEM, auth: 'Bearer sha256~abcdefghijklmnop' } })}`) }, `token ${JWT} and "${PEM}" end`);
+    log.info({ note: JSON.stringify({ nested: JSON.stringify({ key: PEM }) }) }, 'nested escapes');
+    const text = JSON.stringify(out.lines);
+    expect(text).not.toContain('-----BEGIN');
+    expect(text).not.toContain('MIIEvQ');
+    expect(text).not.toContain('abcdefghijklmnop');
+    expect(text).not.toContain(JWT.split('.')[1]);
+    expect(out.lines).toHaveLength(3);
+    expect(out.lines[0]!.msg).toBe(`apiVersion is "${REDACTED}"; expected admission.k8s.io/v1`);
+    expect(out.lines[1]!.msg).toBe(`token ${REDACTED} and "${REDACTED}\n" end`);
+  });
+
+  it('leaves ordinary lines alone', () => {
+    expect(scrubSecrets('{"msg":"basic settings: Bearer of bad news, eyJ"}')).toBe('{"msg":"basic settings: Bearer of bad news, eyJ"}');
+    expect(scrubSecrets('{"msg":"Authorization: Bearer abcdefgh12345678"}')).toBe(`{"msg":"Authorization: Bearer ${REDACTED}"}`);
   });
 });

@@ -6,6 +6,7 @@
 // node:http with `agent: false`: one fresh socket per question, closed after the answer, so
 // nothing lingers between admission reviews (and tests can see every socket end).
 
+import { getMaxListeners, setMaxListeners } from 'node:events';
 import http from 'node:http';
 
 export interface PodTarget {
@@ -49,6 +50,9 @@ export async function askPods(targets: readonly PodTarget[], opts: AskPodsOption
   checkTimeout(timeoutMs);
   const reports = new Array<PodReport>(targets.length);
   let next = 0;
+  // Each request in flight listens for the shared abort: up to `concurrency` listeners by design,
+  // more than Node's default warning threshold of 10.
+  if (opts.signal) setMaxListeners(Math.max(concurrency + 1, getMaxListeners(opts.signal)), opts.signal);
 
   // A fixed pool of workers pulling the next index: at most `concurrency` requests in flight.
   const worker = async (): Promise<void> => {

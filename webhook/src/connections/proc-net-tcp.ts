@@ -487,9 +487,25 @@ export function countEstablished(entries: Iterable<TcpEntry>, opts: CountOptions
  * with no garbage per socket.
  */
 export function countEstablishedInText(texts: string | readonly string[], opts: CountOptions): ConnectionCounts {
-  const tally = new Tally(opts);
-  const forms = tally.addressForms;
-  for (const text of typeof texts === 'string' ? [texts] : texts) {
+  const counter = new EstablishedCounter(opts);
+  for (const text of typeof texts === 'string' ? [texts] : texts) counter.add(text);
+  return counter.result();
+}
+
+/**
+ * countEstablishedInText fed piece by piece, each piece a whole number of lines: the reporter
+ * reads /proc in fixed-size chunks, so its memory does not grow with the socket table.
+ */
+export class EstablishedCounter {
+  private readonly tally: Tally;
+
+  constructor(opts: CountOptions) {
+    this.tally = new Tally(opts);
+  }
+
+  add(text: string): void {
+    const tally = this.tally;
+    const forms = tally.addressForms;
     scanText(text, false, (s) => {
       if (s.state !== TCP_STATES.ESTABLISHED) return;
       const slot = tally.slotOf(s.localPort);
@@ -501,7 +517,10 @@ export function countEstablishedInText(texts: string | readonly string[], opts: 
       tally.add(slot);
     });
   }
-  return tally.result();
+
+  result(): ConnectionCounts {
+    return this.tally.result();
+  }
 }
 
 // Per-port counters, indexed by a port → slot table so the hot loop does no hashing.

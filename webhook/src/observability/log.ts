@@ -35,6 +35,24 @@ export const REDACT_PATHS: readonly string[] = [
   '*.user["client-key-data"]',
 ];
 
+// Redaction by path cannot reach text: a rejected review's message quotes the value it could not
+// use (`apiVersion is "-----BEGIN …"`), and an error message may carry whatever it was given. So
+// every line is also scrubbed, as the JSON text pino is about to write, of PEM blocks (whole or
+// cut short), bearer/basic credentials and JWTs (service-account tokens). Each pattern stops
+// within one JSON string, so the line stays valid JSON.
+// The body is scanned as plain characters and newline escapes (`\n`, or `\\n` and so on when
+// the PEM sits in a string that was itself JSON-encoded), so a match never splits an escape and
+// stops before any other escape (a quote) or the unescaped quote that ends the string.
+const PEM_BLOCK = /-----BEGIN(?:\\+[nrt]|[^"\\])*?(?:-----END[^"\\]*?-----|(?=\\+[^\\nrt]|"|$))/g;
+const AUTH_SCHEME = /\b([Bb]earer|BEARER|Basic)( |\\t|%20)+[A-Za-z0-9\-._~+/=]{8,}/g;
+const JWT = /\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}(?:\.[A-Za-z0-9_-]*)?/g;
+
+/** A log line (JSON text) without PEM blocks, bearer/basic credentials or JWTs. */
+export function scrubSecrets(line: string): string {
+  if (!line.includes('-----BEGIN') && !/earer|EARER|Basic|eyJ/.test(line)) return line;
+  return line.replace(PEM_BLOCK, REDACTED).replace(AUTH_SCHEME, `$1 ${REDACTED}`).replace(JWT, REDACTED);
+}
+
 function both(name: string): string[] {
   return [name, `*.${name}`];
 }
@@ -60,6 +78,7 @@ export function createLogger(opts: CreateLoggerOptions = {}): Logger {
     name: opts.name ?? 'rainbow',
     level: valid ? level : 'info',
     redact: { paths: [...REDACT_PATHS], censor: REDACTED },
+    hooks: { streamWrite: scrubSecrets },
     timestamp: pino.stdTimeFunctions.isoTime,
     // "level":"info" rather than 30: read by people (kubectl logs) as much as by machines.
     formatters: { level: (label: string) => ({ level: label }) },
