@@ -8,6 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { AppsV1Api, CoreV1Api, KubeConfig, PatchStrategy, Watch, setHeaderOptions, type V1Deployment, type V1Service } from '@kubernetes/client-node';
 import { up } from '../cluster/control-plane.js';
 import { kubeconfigPath, repoRoot } from '../cluster/paths.js';
+import { quantile, round } from './common.js';
 
 export interface PromotionResult {
   iterations: number;
@@ -15,7 +16,6 @@ export interface PromotionResult {
   samples: number[];
 }
 
-const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)];
 
 function colorDeployment(app: string, color: string): V1Deployment {
   const labels = { 'rainbow.dev/app': app, 'rainbow.dev/color': color };
@@ -101,10 +101,9 @@ export async function benchPromotion(iterations = 20, say: (l: string) => void =
       previous = color;
     }
     const sorted = [...samples].sort((a, b) => a - b);
-    const round = (n: number) => Math.round(n * 10) / 10;
     return {
       iterations,
-      samples: samples.map(round),
+      samples: samples.map((x) => round(x)),
       ms: { min: round(sorted[0]), p50: round(quantile(sorted, 0.5)), p90: round(quantile(sorted, 0.9)), p99: round(quantile(sorted, 0.99)), max: round(sorted[sorted.length - 1]) },
 
     };

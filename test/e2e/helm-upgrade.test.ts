@@ -1,7 +1,7 @@
 // Helm end to end: rainbow-system installed with real helm (webhook by URL, controller in the
 // cluster), then rainbow-app upgraded from color A to color B and rolled back.
+import { isDeploymentAvailable } from '../../webhook/src/policies/availability.js';
 import path from 'node:path';
-import type { V1Deployment } from '@kubernetes/client-node';
 import { clients, eventually, helm, testNamespace } from './support/cluster.js';
 import { installRainbowSystem, type RainbowSystem } from './support/system.js';
 import { repoRoot } from '../../scripts/cluster/paths.js';
@@ -25,7 +25,6 @@ afterAll(async () => {
 const deploy = (color: string, extra: string[] = []) =>
   helm(['upgrade', '--install', 'web', chart, '-n', ns.name, '--set', `color=${color}`, '--set', 'replicas=1', '--set', 'readinessProbe.periodSeconds=1', '--set', 'drain.grace=3s', ...extra]);
 const service = () => core.readNamespacedService({ namespace: ns.name, name: 'web' });
-const available = (d: V1Deployment) => d.status?.availableReplicas === d.spec?.replicas && d.status?.updatedReplicas === d.spec?.replicas && (d.status?.observedGeneration ?? 0) >= (d.metadata?.generation ?? 1);
 
 test('the controller runs in the cluster under its ServiceAccount and holds the Lease', async () => {
   const lease = await eventually('controller lease held', async () => {
@@ -53,7 +52,7 @@ test('upgrade A → B keeps A until B is Available, then serves B; rollback retu
   // The controller promotes B once it is Available.
   const b = await eventually(`web-${B} Available`, async () => {
     const d = await apps.readNamespacedDeployment({ namespace: ns.name, name: `web-${B}` });
-    return available(d) ? d : undefined;
+    return isDeploymentAvailable(d) ? d : undefined;
   }, 60_000);
   expect(b.metadata?.name).toBe(`web-${B}`);
   const promoted = await eventually('Service on B', async () => {

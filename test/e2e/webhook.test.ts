@@ -1,7 +1,7 @@
 // The admission webhook end to end: `rainbow webhook` as a local process registered by URL with
 // the real API server; real pods of the project's image holding real TCP connections.
+import { isDeploymentAvailable } from '../../webhook/src/policies/availability.js';
 import net from 'node:net';
-import type { V1Deployment } from '@kubernetes/client-node';
 import { clients, eventually, kubectl, testNamespace } from './support/cluster.js';
 import { startWebhook, type RegisteredWebhook } from './support/webhook.js';
 import { appService, colorDeployment } from './support/app-objects.js';
@@ -12,15 +12,11 @@ let webhook: RegisteredWebhook;
 const A = 'a1b2c3';
 const B = 'b4d5e6';
 
-const available = (d: V1Deployment) =>
-  (d.status?.observedGeneration ?? 0) >= (d.metadata?.generation ?? 1) &&
-  d.status?.availableReplicas === d.spec?.replicas &&
-  d.status?.updatedReplicas === d.spec?.replicas;
 
 async function waitAvailable(name: string) {
   return eventually(`${name} Available`, async () => {
     const d = await apps.readNamespacedDeployment({ namespace: ns.name, name });
-    return available(d) ? d : undefined;
+    return isDeploymentAvailable(d) ? d : undefined;
   }, 60_000);
 }
 
