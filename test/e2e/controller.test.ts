@@ -362,6 +362,9 @@ test('SIGKILL and restart of the controller mid-drain loses nothing and deletes 
   const old = await openStream('127.0.0.1', nodePort);
   await upgrade(ns, A, B);
   const stamp = await drainStarted(ns, `${APP}-${A}`);
+  // The Event follows the stamp; a kill between the two would lose the Event (Events are best
+  // effort), and this test is about the drain, so kill after both.
+  await eventsUntil(ns, 'DrainStarted event for A', (e) => about(e, `${APP}-${A}`, ['DrainStarted']).length > 0);
   const gone = deletionOf(ns, A);
 
   // Killed mid-drain with the connection open, restarted: A stays, drain-started is not rewritten.

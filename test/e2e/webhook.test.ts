@@ -20,10 +20,19 @@ async function waitAvailable(name: string) {
   }, 60_000);
 }
 
-/** Opens a TCP stream to the Service's node port and resolves with it once the first line arrived. */
+/**
+ * Opens a TCP stream to the Service's node port and resolves with it once the first line arrived.
+ * A just-created Service's node port opens when the node simulator sees the Service (as kube-proxy
+ * needs a moment to program it), so a refused connection is retried for a few seconds.
+ */
 async function openStream(nodePort: number): Promise<{ socket: net.Socket; lines: string[] }> {
-  const socket = net.connect({ host: '127.0.0.1', port: nodePort });
   const lines: string[] = [];
+  const socket = await eventually(`node port ${nodePort} accepting`, () =>
+    new Promise<net.Socket | undefined>((resolve) => {
+      const s = net.connect({ host: '127.0.0.1', port: nodePort });
+      s.once('connect', () => resolve(s));
+      s.once('error', () => resolve(undefined));
+    }), 10_000, 100);
   socket.setEncoding('utf8');
   socket.on('data', (d: string) => lines.push(...d.split('\n').filter(Boolean)));
   await eventually('first line on the stream', async () => lines.length > 0, 10_000, 50);
