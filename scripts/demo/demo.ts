@@ -12,7 +12,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { AppsV1Api, CoreV1Api, KubeConfig, type V1Service } from '@kubernetes/client-node';
 import { up, startAddon } from '../cluster/control-plane.js';
-import { bin, binDir, kubeconfigPath, repoRoot, stateDir } from '../cluster/paths.js';
+import { runTool } from '../cluster/run-tool.js';
+import { binDir, kubeconfigPath, repoRoot, stateDir } from '../cluster/paths.js';
 import { freePort } from '../cluster/processes.js';
 
 const exec = promisify(execFile);
@@ -74,21 +75,7 @@ export const DEFAULTS = (): DemoOptions => ({
   say: (line) => process.stdout.write(`${line}\n`),
 });
 
-const HELM_ENV = {
-  HELM_CACHE_HOME: path.join(stateDir, 'helm', 'cache'),
-  HELM_CONFIG_HOME: path.join(stateDir, 'helm', 'config'),
-  HELM_DATA_HOME: path.join(stateDir, 'helm', 'data'),
-};
-
-async function tool(name: 'kubectl' | 'helm', args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await exec(bin(name), args, { env: { ...process.env, KUBECONFIG: kubeconfigPath, ...HELM_ENV }, maxBuffer: 16 << 20 });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code?: number; stdout?: string; stderr?: string };
-    return { code: typeof e.code === 'number' ? e.code : 1, stdout: e.stdout ?? '', stderr: e.stderr ?? String(err) };
-  }
-}
+const tool = runTool;
 
 async function must(name: 'kubectl' | 'helm', args: string[]): Promise<{ stdout: string; stderr: string }> {
   const r = await tool(name, args);

@@ -1,12 +1,10 @@
 // What every e2e test needs: API clients for the local cluster, a namespace of its own, and
 // kubectl/helm from .local-cluster/bin.
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AppsV1Api, CoreV1Api, DiscoveryV1Api, KubeConfig, AdmissionregistrationV1Api, CoordinationV1Api } from '@kubernetes/client-node';
-import { bin, kubeconfigPath } from '../../../scripts/cluster/paths.js';
+import { kubeconfigPath } from '../../../scripts/cluster/paths.js';
+import { runTool, type ToolResult } from '../../../scripts/cluster/run-tool.js';
 
-const run = promisify(execFile);
 
 export function kubeConfig(): KubeConfig {
   const kc = new KubeConfig();
@@ -25,27 +23,10 @@ export function clients(kc = kubeConfig()) {
   };
 }
 
-export interface CommandResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+export type CommandResult = ToolResult;
 
 /** Runs a tool from .local-cluster/bin against the local cluster; never throws on a non-zero exit. */
-export async function tool(name: 'kubectl' | 'helm', args: string[], opts: { input?: string; timeoutMs?: number } = {}): Promise<CommandResult> {
-  const env = { ...process.env, KUBECONFIG: kubeconfigPath, HELM_CACHE_HOME: '/tmp/rainbow-helm/cache', HELM_CONFIG_HOME: '/tmp/rainbow-helm/config', HELM_DATA_HOME: '/tmp/rainbow-helm/data' };
-  try {
-    const p = run(bin(name), args, { env, timeout: opts.timeoutMs ?? 120_000, maxBuffer: 16 << 20 });
-    if (opts.input !== undefined) {
-      p.child.stdin?.end(opts.input);
-    }
-    const { stdout, stderr } = await p;
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code?: number; stdout?: string; stderr?: string };
-    return { code: typeof e.code === 'number' ? e.code : 1, stdout: e.stdout ?? '', stderr: e.stderr ?? String(err) };
-  }
-}
+export const tool = runTool;
 
 export const kubectl = (args: string[], opts?: { input?: string; timeoutMs?: number }) => tool('kubectl', args, opts);
 export const helm = (args: string[], opts?: { timeoutMs?: number }) => tool('helm', args, opts);
