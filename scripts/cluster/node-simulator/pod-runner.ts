@@ -311,7 +311,11 @@ export class PodRunner {
       try {
         await this.deps.writeStatus(this.pod, this.status());
       } catch (err) {
-        this.deps.log(`${this.key}: status update failed: ${(err as Error).message}`);
+        // Like kubelet's status manager, keep trying until the API server has the pod's state
+        // (e.g. it was restarting when a container became ready); a pod that is gone is done.
+        const gone = (err as { code?: number }).code === 404;
+        this.deps.log(`${this.key}: status update failed: ${(err as Error).message}${gone ? '' : '; retrying in 1 s'}`);
+        if (!gone && !this.stopped) setTimeout(() => this.flush(), 1000).unref();
       }
     });
   }
