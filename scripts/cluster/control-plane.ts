@@ -275,28 +275,6 @@ export async function startAddon(name: string, cmd: string, args: string[], env?
   return d;
 }
 
-/**
- * Stops one control-plane daemon (SIGTERM, as an operator's restart would) and starts it again
- * with the same command line — same ports, same etcd data. For fault tests: an API server restart
- * under running clients.
- */
-export async function restartDaemon(name: string, downMs = 0): Promise<Daemon> {
-  const state = readState();
-  const d = state?.daemons.find((x) => x.name === name);
-  if (!state || !d) throw new Error(`no running local cluster daemon named ${name}`);
-  if (!d.cmd || !d.args) throw new Error(`${name} was started without its command line on record; restart the cluster`);
-  await stopDaemon(d, 10_000);
-  if (downMs > 0) await sleep(downMs);
-  const fresh = startDaemon(name, d.cmd, d.args, d.log);
-  state.daemons = state.daemons.map((x) => (x.name === name ? fresh : x));
-  writeFileSync(statePath, JSON.stringify(state, null, 2));
-  if (name === 'kube-apiserver') {
-    const pki = await ensurePki(pkiDir);
-    await waitFor('kube-apiserver /readyz after restart', async () => (await httpsGet(`${state.server}/readyz`, pki)).status === 200, 90_000, fresh.log, fresh);
-  }
-  return fresh;
-}
-
 /** Stops an add-on started by startAddon and forgets it. */
 export async function stopAddon(name: string): Promise<void> {
   const state = readState();
