@@ -4,13 +4,13 @@ import https from 'node:https';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { buildTools, requiredVersion, TOOL_GROUPS } from './build-tools.js';
 import { ensurePki, type ClusterPki } from './pki.js';
 import { writeKubeconfig } from './kubeconfig.js';
 import { bin, kubeconfigPath, logDir, pkiDir, repoRoot, stateDir, statePath } from './paths.js';
 import { freePort, isListening, isRunning, startDaemon, stopDaemon, type Daemon } from './processes.js';
 import { progress, elapsed } from './progress.js';
+import { eventually } from './poll.js';
 import { podProcessDir, readPodProcesses } from './node-simulator/pod-processes.js';
 
 export const NODE_NAME = 'rainbow-node';
@@ -34,15 +34,12 @@ export function readState(): ClusterState | undefined {
   }
 }
 
-/** Polls `check` until it returns true; the error names what was awaited and where its log is. */
-async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs: number, log?: string, daemon?: Daemon): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check().catch(() => false)) return;
-    if (daemon && !isRunning(daemon)) throw new Error(`${daemon.name} exited while waiting for ${what}; see ${daemon.log}`);
-    await sleep(200);
-  }
-  throw new Error(`timed out after ${timeoutMs / 1000}s waiting for ${what}${log ? `; see ${log}` : ''}`);
+/** Waits for a daemon to be ready; stops at once if it exits, and names its log either way. */
+function waitFor(what: string, check: () => Promise<boolean>, timeoutMs: number, log?: string, daemon?: Daemon): Promise<boolean> {
+  return eventually(what, check, timeoutMs, 200, {
+    hint: log ? `see ${log}` : undefined,
+    abort: () => (daemon && !isRunning(daemon) ? `${daemon.name} exited while waiting for ${what}; see ${daemon.log}` : undefined),
+  });
 }
 
 function httpsGet(url: string, pki: ClusterPki): Promise<{ status: number; body: string }> {

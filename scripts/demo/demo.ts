@@ -8,11 +8,11 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, symlinkSync, rmSync, chmodSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { AppsV1Api, CoreV1Api, KubeConfig, type V1Service } from '@kubernetes/client-node';
 import { up, startAddon } from '../cluster/control-plane.js';
 import { runTool } from '../cluster/run-tool.js';
+import { eventually } from '../cluster/poll.js';
 import { binDir, kubeconfigPath, repoRoot, stateDir } from '../cluster/paths.js';
 import { freePort } from '../cluster/processes.js';
 
@@ -83,16 +83,6 @@ async function must(name: 'kubectl' | 'helm', args: string[]): Promise<{ stdout:
   return r;
 }
 
-async function until<T>(what: string, check: () => Promise<T | undefined>, timeoutMs: number, everyMs = 250): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000}s waiting for ${what}`);
-    await sleep(everyMs);
-  }
-}
-
 class Stream {
   readonly lines: string[] = [];
   private readonly socket: net.Socket;
@@ -114,7 +104,7 @@ class Stream {
   }
   async next(count = 1, timeoutMs = 15_000): Promise<string[]> {
     const from = this.lines.length;
-    await until('a line on the stream', async () => (this.lines.length >= from + count ? true : undefined), timeoutMs, 50);
+    await eventually('a line on the stream', async () => (this.lines.length >= from + count ? true : undefined), timeoutMs, 50);
     return this.lines.slice(from, from + count);
   }
   close(): void {
@@ -149,7 +139,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoRecord> {
     if (await core.readNamespace({ name: o.namespace }).then(() => true, () => false)) {
       note(`namespace ${o.namespace} is left from an earlier run; deleting it for a clean story`);
       await core.deleteNamespace({ name: o.namespace });
-      await until(`namespace ${o.namespace} gone`, async () => (await core.readNamespace({ name: o.namespace }).then(() => undefined, () => true)), 120_000, 500);
+      await eventually(`namespace ${o.namespace} gone`, async () => (await core.readNamespace({ name: o.namespace }).then(() => undefined, () => true)), 120_000, 500);
     }
     const port = await freePort();
     const tlsDir = path.join(stateDir, `webhook-tls-${o.systemRelease}`);
@@ -166,7 +156,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoRecord> {
       `--ca-bundle-out=${caFile}`,
       `--kubeconfig=${kubeconfigPath}`,
     ]);
-    await until('the webhook to write its CA bundle', async () => (existsSync(caFile) && readFileSync(caFile, 'utf8').includes('END CERTIFICATE') ? true : undefined), 30_000, 100);
+    await eventually('the webhook to write its CA bundle', async () => (existsSync(caFile) && readFileSync(caFile, 'utf8').includes('END CERTIFICATE') ? true : undefined), 30_000, 100);
     note(`webhook: https://127.0.0.1:${port} (pid ${webhook.pid}, log ${webhook.log})`);
     await must('helm', [
       'upgrade', '--install', o.systemRelease, path.join(repoRoot, 'chart', 'rainbow-system'),
@@ -215,7 +205,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoRecord> {
     let switchedInSamePoll = false;
     let servedBeforeAvailable = false;
     let lastShown = '';
-    const flipped = await until<V1Service>(`the Service to switch to ${B}`, async () => {
+    const flipped = await eventually<V1Service>(`the Service to switch to ${B}`, async () => {
       // Service first: if it already selects B, the Deployment read after it must show B Available.
       const s = await core.readNamespacedService({ namespace: o.namespace, name: o.app });
       const sel = s.spec?.selector?.['rainbow.dev/color'];
@@ -258,7 +248,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoRecord> {
     step(`Close stream 1: ${A} drains to 0 connections, and after drain-grace (5 s) the controller deletes it`);
     first.close();
     const closedAt = Date.now();
-    await until(`${dep(A)} deleted by the controller`, async () => (await apps.readNamespacedDeployment({ namespace: o.namespace, name: dep(A) }).then(() => undefined, () => true)), 90_000, 250);
+    await eventually(`${dep(A)} deleted by the controller`, async () => (await apps.readNamespacedDeployment({ namespace: o.namespace, name: dep(A) }).then(() => undefined, () => true)), 90_000, 250);
     const deletedSecondsAfterClose = (Date.now() - closedAt) / 1000;
     note(`${dep(A)} deleted ${deletedSecondsAfterClose.toFixed(1)} s after the stream closed`);
     const ev = await must('kubectl', ['get', 'events', '-n', o.namespace, '--field-selector', `involvedObject.name=${dep(A)}`, '--sort-by=.lastTimestamp', '-o', 'custom-columns=REASON:.reason,MESSAGE:.message', '--no-headers']);

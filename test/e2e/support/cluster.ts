@@ -1,9 +1,9 @@
 // What every e2e test needs: API clients for the local cluster, a namespace of its own, and
 // kubectl/helm from .local-cluster/bin.
-import { setTimeout as sleep } from 'node:timers/promises';
 import { AppsV1Api, CoreV1Api, DiscoveryV1Api, KubeConfig, AdmissionregistrationV1Api, CoordinationV1Api } from '@kubernetes/client-node';
 import { kubeconfigPath } from '../../../scripts/cluster/paths.js';
 import { runTool, type ToolResult } from '../../../scripts/cluster/run-tool.js';
+import { eventually } from '../../../scripts/cluster/poll.js';
 
 
 export function kubeConfig(): KubeConfig {
@@ -56,19 +56,4 @@ export async function testNamespace(prefix: string, labels: Record<string, strin
   };
 }
 
-/** Polls until `check` returns a truthy value; the error says what was awaited and the last value seen. */
-export async function eventually<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 60_000, intervalMs = 250): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const v = await check();
-      if (v) return v;
-      last = v;
-    } catch (err) {
-      last = err;
-    }
-    await sleep(intervalMs);
-  }
-  throw new Error(`timed out after ${timeoutMs / 1000}s waiting for ${what}; last: ${last instanceof Error ? last.message : JSON.stringify(last)}`);
-}
+export { eventually };
