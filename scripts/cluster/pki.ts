@@ -5,6 +5,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { generate } from 'selfsigned';
+import { generateCertificateAuthority, generateServingCertificate } from '../../webhook/src/tls/self-signed.js';
 
 export interface ClusterPki {
   dir: string;
@@ -44,40 +45,14 @@ export async function ensurePki(dir: string): Promise<ClusterPki> {
   const pki = files(dir);
   if (Object.values(pki).every((p) => p === dir || existsSync(p))) return pki;
   mkdirSync(dir, { recursive: true });
-  const notBeforeDate = new Date(Date.now() - 60_000);
-  const notAfterDate = new Date(Date.now() + 365 * DAY);
-  const ca = await generate([{ name: 'commonName', value: 'rainbow-local-cluster-ca' }], {
-    keyType: 'ec',
-    algorithm: 'sha256',
-    notBeforeDate,
-    notAfterDate,
-    extensions: [
-      { name: 'basicConstraints', cA: true, critical: true },
-      { name: 'keyUsage', keyCertSign: true, cRLSign: true, digitalSignature: true, critical: true },
-    ],
+  // The CA and the API server's serving certificate are made the way the webhook makes its own.
+  const ca = await generateCertificateAuthority({ commonName: 'rainbow-local-cluster-ca' });
+  const server = await generateServingCertificate({
+    dnsNames: ['localhost', 'kubernetes', 'kubernetes.default.svc'],
+    ipAddresses: ['127.0.0.1'],
+    ca,
   });
-  const signedBy = { key: ca.private, cert: ca.cert };
-  const server = await generate([{ name: 'commonName', value: 'kube-apiserver' }], {
-    keyType: 'ec',
-    algorithm: 'sha256',
-    notBeforeDate,
-    notAfterDate,
-    ca: signedBy,
-    extensions: [
-      { name: 'basicConstraints', cA: false },
-      { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
-      { name: 'extKeyUsage', serverAuth: true },
-      {
-        name: 'subjectAltName',
-        altNames: [
-          { type: 2, value: 'localhost' },
-          { type: 2, value: 'kubernetes' },
-          { type: 2, value: 'kubernetes.default.svc' },
-          { type: 7, ip: '127.0.0.1' },
-        ],
-      },
-    ],
-  });
+  // kube-apiserver maps a client certificate's O to groups: system:masters is cluster-admin.
   const admin = await generate(
     [
       { name: 'commonName', value: 'rainbow-admin' },
@@ -86,9 +61,9 @@ export async function ensurePki(dir: string): Promise<ClusterPki> {
     {
       keyType: 'ec',
       algorithm: 'sha256',
-      notBeforeDate,
-      notAfterDate,
-      ca: signedBy,
+      notBeforeDate: new Date(Date.now() - 60_000),
+      notAfterDate: new Date(Date.now() + 365 * DAY),
+      ca: { key: ca.key, cert: ca.cert },
       extensions: [
         { name: 'basicConstraints', cA: false },
         { name: 'keyUsage', digitalSignature: true, critical: true },
@@ -98,9 +73,9 @@ export async function ensurePki(dir: string): Promise<ClusterPki> {
   );
   const sa = generateKeyPairSync('rsa', { modulusLength: 2048 });
   write(pki.caCert, ca.cert);
-  write(pki.caKey, ca.private, true);
+  write(pki.caKey, ca.key, true);
   write(pki.apiserverCert, server.cert);
-  write(pki.apiserverKey, server.private, true);
+  write(pki.apiserverKey, server.key, true);
   write(pki.adminCert, admin.cert);
   write(pki.adminKey, admin.private, true);
   write(pki.saKey, sa.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), true);
