@@ -212,9 +212,9 @@ describe('RBAC', () => {
   it('gives each role exactly the verbs it needs', () => {
     expect(rulesOf(defaults)).toEqual({
       'ClusterRole/rainbow-webhook': [
-        { apiGroups: ['apps'], resources: ['deployments'], verbs: ['get', 'list'] },
-        { apiGroups: [''], resources: ['services', 'pods'], verbs: ['list'] },
-        { apiGroups: [''], resources: ['namespaces'], verbs: ['get'] },
+        { apiGroups: ['apps'], resources: ['deployments'], verbs: ['get', 'list', 'watch'] },
+        { apiGroups: [''], resources: ['services', 'pods'], verbs: ['list', 'watch'] },
+        { apiGroups: [''], resources: ['namespaces'], verbs: ['get', 'list', 'watch'] },
         {
           apiGroups: ['admissionregistration.k8s.io'],
           resources: ['mutatingwebhookconfigurations', 'validatingwebhookconfigurations'],
@@ -253,9 +253,9 @@ describe('RBAC', () => {
     expect(rules['Role/rainbow-webhook']).toBeUndefined();
     expect(r.has('RoleBinding', 'rainbow-webhook')).toBe(false);
     expect(rules['ClusterRole/rainbow-webhook']).toEqual([
-      { apiGroups: ['apps'], resources: ['deployments'], verbs: ['get', 'list'] },
-      { apiGroups: [''], resources: ['services', 'pods'], verbs: ['list'] },
-      { apiGroups: [''], resources: ['namespaces'], verbs: ['get'] },
+      { apiGroups: ['apps'], resources: ['deployments'], verbs: ['get', 'list', 'watch'] },
+      { apiGroups: [''], resources: ['services', 'pods'], verbs: ['list', 'watch'] },
+      { apiGroups: [''], resources: ['namespaces'], verbs: ['get', 'list', 'watch'] },
     ]);
   });
 

@@ -7,12 +7,13 @@
 // The API server cannot reach a Service here (pods run on 127.x addresses), so the webhooks'
 // namespaceSelector matches only an empty app namespace of this test: nothing else is affected.
 import { X509Certificate } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import tls from 'node:tls';
 
 import type { V1Pod, V1Secret } from '@kubernetes/client-node';
 
-import { repoRoot } from '../../scripts/cluster/paths.js';
+import { logDir, repoRoot } from '../../scripts/cluster/paths.js';
 import { clients, eventually, helm, testNamespace } from './support/cluster.js';
 
 const { core, admission } = clients();
@@ -108,6 +109,22 @@ test('helm install: the webhook makes one Secret, serves it from both replicas a
   const secret = await expectBootstrapped();
   expect(secret.metadata!.labels).toMatchObject({ 'app.kubernetes.io/managed-by': 'rainbow-webhook' });
   expect(secret.metadata!.annotations?.['meta.helm.sh/release-name']).toBeUndefined();
+});
+
+test("under the chart's RBAC, every webhook pod's watch caches list and watch", async () => {
+  const pods = (await webhookPods()).filter(ready);
+  expect(pods).toHaveLength(2);
+  for (const p of pods) {
+    const podLogs = path.join(logDir, 'pods');
+    const dir = readdirSync(podLogs).find((d) => d.startsWith(`${sys.name}_${p.metadata!.name}_`));
+    expect(dir).toBeDefined();
+    const log = await eventually(`${p.metadata!.name}: watch caches synced`, async () => {
+      const text = readdirSync(path.join(podLogs, dir!)).map((f) => readFileSync(path.join(podLogs, dir!, f), 'utf8')).join('');
+      return text.includes('watch caches synced') ? text : undefined;
+    }, 30_000);
+    // A forbidden list or watch would be logged, and reviews would quietly read live instead.
+    expect(log).not.toMatch(/watch cache: list\/watch failed|forbidden/i);
+  }
 });
 
 test('helm upgrade keeps the Secret, and the caBundle stays injected', async () => {

@@ -55,7 +55,7 @@ describe('cutover: requests it does not apply to', () => {
   });
 
   it('tells the caller what to list', () => {
-    expect(cutoverFetch(loadRequest(UPDATE))).toEqual({ namespace: NS, app: 'web', labelSelector: 'rainbow.dev/app=web' });
+    expect(cutoverFetch(loadRequest(UPDATE))).toEqual({ namespace: NS, app: 'web' });
   });
 });
 

@@ -2,7 +2,7 @@ import type { V1Deployment, V1ReplicaSet } from '@kubernetes/client-node';
 import {
   decideFromCounts,
   guardFetch,
-  guardSelectors,
+  guardScope,
   planDeleteGuard,
   type AskPodsPlan,
   type GuardPlan,
@@ -90,7 +90,7 @@ describe('delete guard: requests it does not look at', () => {
     const d = decidedOf(planDeleteGuard(req, snap()));
     expect(d.allowed).toBe(true);
     expect(d.reason).toBe('not-rainbow');
-    expect(guardSelectors(req)).toBeUndefined();
+    expect(guardScope(req)).toBeUndefined();
   });
 });
 
@@ -98,19 +98,17 @@ describe('delete guard: what the caller fetches', () => {
   it('needs no Deployment for a Deployment DELETE or update, which carry it', () => {
     expect(guardFetch(loadRequest(DELETE))).toEqual({ namespace: NS });
     expect(guardFetch(loadRequest('deployment-update-replicas-zero.json'))).toEqual({ namespace: NS });
-    expect(guardSelectors(loadRequest(DELETE))).toEqual({
+    expect(guardScope(loadRequest(DELETE))).toEqual({
       app: 'web',
       color: SERVING,
-      services: 'rainbow.dev/app=web',
-      pods: `rainbow.dev/app=web,rainbow.dev/color=${SERVING}`,
     });
   });
 
   it('needs the scaled Deployment for deployments/scale, whose Scale has no labels', () => {
     const req = loadRequest('deployment-scale-zero.json');
     expect(guardFetch(req)).toEqual({ namespace: NS, deploymentName: `web-${SERVING}` });
-    expect(guardSelectors(req)).toBeUndefined();
-    expect(guardSelectors(req, servingDeployment())?.pods).toBe(`rainbow.dev/app=web,rainbow.dev/color=${SERVING}`);
+    expect(guardScope(req)).toBeUndefined();
+    expect(guardScope(req, servingDeployment())).toEqual({ app: 'web', color: SERVING });
   });
 
   it('needs the owner Deployment for a ReplicaSet', () => {

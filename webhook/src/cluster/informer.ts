@@ -6,6 +6,11 @@ export interface ResilientInformer<T extends KubernetesObject> {
   informer: ListWatch<T>;
   /** Resolves after the first successful list. */
   synced: Promise<void>;
+  /**
+   * True from a successful list until the next list or watch failure: while false, the cache
+   * holds the last state seen and may be missing changes.
+   */
+  healthy(): boolean;
   stop(): Promise<void>;
 }
 
@@ -15,6 +20,8 @@ export interface InformerOptions {
   /** Delay before restarting after an error; doubles up to 30 s while errors repeat. */
   retryMs?: number;
   onError?: (err: unknown, retryInMs: number) => void;
+  /** The watch is established again after an error (resumed, or listed afresh). */
+  onRecovered?: () => void;
 }
 
 export function startInformer<T extends KubernetesObject>(
@@ -25,6 +32,7 @@ export function startInformer<T extends KubernetesObject>(
 ): ResilientInformer<T> {
   const base = opts.retryMs ?? 1000;
   let delay = base;
+  let healthy = false;
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
   let markSynced!: () => void;
@@ -35,16 +43,33 @@ export function startInformer<T extends KubernetesObject>(
   const listAndMark = async () => {
     const result = await list();
     delay = base;
-    markSynced();
+    // ListWatch files the items right after this returns; count as healthy from then on.
+    setImmediate(() => {
+      healthy = true;
+      markSynced();
+    });
     return result;
   };
   const informer = new ListWatch<T>(path, new Watch(kc), listAndMark, false, opts.labelSelector, opts.fieldSelector);
 
+  let failures = 0;
+  // start() settles once the watch is established or has failed (a failure is reported through
+  // 'error', not by rejecting). Resuming from the last resourceVersion lists nothing, so an
+  // established watch without a failure since is what makes the cache healthy again.
   const begin = () => {
-    if (!stopped) informer.start().catch(retry);
+    if (stopped) return;
+    const before = failures;
+    informer.start().then(() => {
+      if (failures !== before || stopped) return;
+      healthy = true;
+      delay = base;
+      if (failures > 0) opts.onRecovered?.();
+    }, retry);
   };
   const retry = (err: unknown) => {
     if (stopped) return;
+    failures++;
+    healthy = false;
     opts.onError?.(err, delay);
     clearTimeout(timer);
     timer = setTimeout(begin, delay);
@@ -55,6 +80,7 @@ export function startInformer<T extends KubernetesObject>(
   return {
     informer,
     synced,
+    healthy: () => healthy && !stopped,
     async stop() {
       stopped = true;
       clearTimeout(timer);

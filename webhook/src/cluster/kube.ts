@@ -1,5 +1,6 @@
-// Loading cluster credentials: --kubeconfig, else KUBECONFIG / ~/.kube/config, else in-cluster.
-import { KubeConfig } from '@kubernetes/client-node';
+// Loading cluster credentials (--kubeconfig, else KUBECONFIG / ~/.kube/config, else in-cluster)
+// and making API clients whose every request has a deadline.
+import { KubeConfig, ServerConfiguration, createConfiguration, type Configuration, type RequestContext, type ResponseContext } from '@kubernetes/client-node';
 
 export function loadKubeConfig(file?: string): KubeConfig {
   const kc = new KubeConfig();
@@ -11,6 +12,27 @@ export function loadKubeConfig(file?: string): KubeConfig {
     );
   }
   return kc;
+}
+
+/** Default deadline of one API request (not of watches, which are long by design). */
+export const API_TIMEOUT_MS = 15_000;
+
+/**
+ * `kc.makeApiClient(Api)`, with every request aborted after `timeoutMs`. Without a deadline, a
+ * request caught on a connection that an API server left half-open while it shut down never
+ * settles, and whatever awaits it (a reconcile, a Lease renewal) waits with it forever.
+ */
+export function apiClient<T>(kc: KubeConfig, Api: new (config: Configuration) => T, timeoutMs = API_TIMEOUT_MS): T {
+  const cluster = kc.getCurrentCluster();
+  if (!cluster) throw new Error('no Kubernetes cluster configured in the kubeconfig (no current context)');
+  const deadline = {
+    pre: async (ctx: RequestContext) => {
+      ctx.setSignal(AbortSignal.timeout(timeoutMs));
+      return ctx;
+    },
+    post: async (res: ResponseContext) => res,
+  };
+  return new Api(createConfiguration({ baseServer: new ServerConfiguration(cluster.server, {}), authMethods: { default: kc }, promiseMiddleware: [deadline] }));
 }
 
 /** HTTP status of a client-node ApiException, if it is one. */

@@ -1,11 +1,12 @@
-// The few reads the admission policies need, done live against the API server: the app's
-// Deployments and Services for the cutover; the namespace, the color's Deployment, Services and
-// Pods for the delete guard. Everything here is a GET or a LIST with a label selector.
-import { AppsV1Api, CoreV1Api, type KubeConfig, type V1Deployment } from '@kubernetes/client-node';
+// The few reads the admission policies need: the app's Deployments and Services for the cutover;
+// the namespace, the color's Deployment, the app's Services and the color's Pods for the delete
+// guard. `snapshotReader` turns any ClusterReads into the snapshots the policies take; the reads
+// come live from the API server (live-reads.ts: a GET or a labelled LIST per review) or from watch
+// caches (cached-reads.ts: no API call per review once synced).
+import type { V1Deployment, V1Pod, V1Service } from '@kubernetes/client-node';
 import type { AdmissionRequest } from '../admission/review.js';
 import { cutoverFetch, type AppSnapshot } from '../policies/cutover.js';
-import { guardFetch, guardSelectors, type GuardSnapshot } from '../policies/delete-guard.js';
-import { statusOf } from './kube.js';
+import { guardFetch, guardScope, type GuardSnapshot } from '../policies/delete-guard.js';
 
 export interface SnapshotReader {
   appSnapshot(req: AdmissionRequest): Promise<AppSnapshot>;
@@ -13,52 +14,43 @@ export interface SnapshotReader {
   guardSnapshot(req: AdmissionRequest): Promise<GuardSnapshot | undefined>;
 }
 
-export function liveSnapshots(kc: KubeConfig): SnapshotReader {
-  const core = kc.makeApiClient(CoreV1Api);
-  const apps = kc.makeApiClient(AppsV1Api);
+/** What the policies read, by what the contract's labels say: rainbow.dev/app and rainbow.dev/color. */
+export interface ClusterReads {
+  /** Deployments labelled rainbow.dev/app=<app> in the namespace. */
+  deploymentsOfApp(namespace: string, app: string): Promise<V1Deployment[]>;
+  /** Services labelled rainbow.dev/app=<app> in the namespace. */
+  servicesOfApp(namespace: string, app: string): Promise<V1Service[]>;
+  /** Pods labelled rainbow.dev/app=<app>,rainbow.dev/color=<color> in the namespace, any phase. */
+  podsOfColor(namespace: string, app: string, color: string): Promise<V1Pod[]>;
+  /** One Deployment by name (labelled or not); null when there is none. */
+  deployment(namespace: string, name: string): Promise<V1Deployment | null>;
+  /** The namespace's status.phase; 'Terminating' when it is gone. */
+  namespacePhase(name: string): Promise<string | undefined>;
+}
 
-  const readDeployment = async (namespace: string, name: string): Promise<V1Deployment | null> => {
-    try {
-      return await apps.readNamespacedDeployment({ namespace, name });
-    } catch (err) {
-      if (statusOf(err) === 404) return null;
-      throw err;
-    }
-  };
-  const namespacePhase = async (name: string): Promise<string | undefined> => {
-    try {
-      return (await core.readNamespace({ name })).status?.phase;
-    } catch (err) {
-      if (statusOf(err) === 404) return 'Terminating';
-      throw err;
-    }
-  };
-
+export function snapshotReader(reads: ClusterReads): SnapshotReader {
   return {
     async appSnapshot(req) {
       const f = cutoverFetch(req);
       if (!f) return { deployments: [], services: [] };
-      const [deployments, services] = await Promise.all([
-        apps.listNamespacedDeployment({ namespace: f.namespace, labelSelector: f.labelSelector }),
-        core.listNamespacedService({ namespace: f.namespace, labelSelector: f.labelSelector }),
-      ]);
-      return { deployments: deployments.items, services: services.items };
+      const [deployments, services] = await Promise.all([reads.deploymentsOfApp(f.namespace, f.app), reads.servicesOfApp(f.namespace, f.app)]);
+      return { deployments, services };
     },
 
     async guardSnapshot(req) {
       const f = guardFetch(req);
       if (!f) return undefined;
       const [phase, deployment] = await Promise.all([
-        namespacePhase(f.namespace),
-        f.deploymentName ? readDeployment(f.namespace, f.deploymentName) : Promise.resolve(undefined),
+        reads.namespacePhase(f.namespace),
+        f.deploymentName ? reads.deployment(f.namespace, f.deploymentName) : Promise.resolve(undefined),
       ]);
-      const selectors = guardSelectors(req, deployment);
-      if (!selectors) return { namespacePhase: phase, deployment, services: [], pods: [], now: new Date() };
+      const scope = guardScope(req, deployment);
+      if (!scope) return { namespacePhase: phase, deployment, services: [], pods: [], now: new Date() };
       const [services, pods] = await Promise.all([
-        core.listNamespacedService({ namespace: f.namespace, labelSelector: selectors.services }),
-        core.listNamespacedPod({ namespace: f.namespace, labelSelector: selectors.pods }),
+        reads.servicesOfApp(f.namespace, scope.app),
+        reads.podsOfColor(f.namespace, scope.app, scope.color),
       ]);
-      return { namespacePhase: phase, deployment, services: services.items, pods: pods.items, now: new Date() };
+      return { namespacePhase: phase, deployment, services, pods, now: new Date() };
     },
   };
 }

@@ -4,7 +4,9 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import path from 'node:path';
 import { loadKubeConfig } from '../cluster/kube.js';
-import { liveSnapshots } from '../cluster/snapshots.js';
+import { startCachedReads, type CachedReads } from '../cluster/cached-reads.js';
+import { liveReads } from '../cluster/live-reads.js';
+import { snapshotReader } from '../cluster/snapshots.js';
 import { createLogger } from '../observability/log.js';
 import { createMetrics } from '../observability/metrics.js';
 import { parseDuration } from '../policies/durations.js';
@@ -42,6 +44,9 @@ const HELP = `usage: rainbow webhook [flags]
   --ip-addresses a,b     IP addresses of the self-signed certificate (default: the bind address, else 127.0.0.1)
   --ca-bundle-out FILE   write the CA certificate (PEM) for the webhook configurations' caBundle
   --kubeconfig FILE      cluster credentials (default: KUBECONFIG, ~/.kube/config, then in-cluster)
+  --reads cache|live     where reviews read Deployments, Services, Pods and Namespaces from: watch
+                         caches (default; no API call per review once synced, live reads until
+                         then) or live GET/LIST calls per review
   --on-unknown deny|allow  a pod that cannot be asked for its connections denies the delete (default deny)
   --pod-timeout 2s       timeout of one pod's /connections answer
   --guard-budget 8s      time for asking all pods of a color; keep it under the webhook's timeoutSeconds
@@ -157,6 +162,7 @@ export async function run(args: string[]): Promise<void> {
       'ca-bundle-out': { type: 'string' },
       kubeconfig: { type: 'string' },
       'on-unknown': { type: 'string' },
+      reads: { type: 'string' },
       'pod-timeout': { type: 'string' },
       'guard-budget': { type: 'string' },
       concurrency: { type: 'string' },
@@ -166,6 +172,8 @@ export async function run(args: string[]): Promise<void> {
   );
   const onUnknown = flags['on-unknown'] ?? 'deny';
   if (onUnknown !== 'deny' && onUnknown !== 'allow') throw new UsageError(`rainbow webhook: --on-unknown must be deny or allow, got ${JSON.stringify(onUnknown)}`);
+  const readsFrom = flags.reads ?? 'cache';
+  if (readsFrom !== 'cache' && readsFrom !== 'live') throw new UsageError(`rainbow webhook: --reads must be cache or live, got ${JSON.stringify(readsFrom)}`);
   const concurrency = Number(flags.concurrency ?? '16');
   if (!Number.isInteger(concurrency) || concurrency < 1) throw new UsageError(`rainbow webhook: --concurrency must be a positive integer, got ${flags.concurrency}`);
   const podTimeoutMs = seconds('pod-timeout', flags['pod-timeout'] ?? '2s') * 1000;
@@ -204,7 +212,17 @@ export async function run(args: string[]): Promise<void> {
   }
 
   const metrics = createMetrics({ processMetrics: true });
-  const reader = liveSnapshots(kc);
+  const live = liveReads(kc);
+  let caches: CachedReads | undefined;
+  if (readsFrom === 'cache') {
+    const started = Date.now();
+    caches = startCachedReads(kc, live, {
+      onError: (resource, err, retryInMs) => log.warn({ resource, err: (err as Error)?.message ?? String(err), retryInMs }, 'watch cache: list/watch failed; its reads go to the API server until it watches again'),
+      onRecovered: (resource) => log.info({ resource }, 'watch cache: watching again; reviews read from it again'),
+    });
+    void caches.synced.then(() => log.info({ ms: Date.now() - started }, 'watch caches synced: reviews read from them now'));
+  }
+  const reader = snapshotReader(caches ?? live);
   let ready = false;
   const app = webhookApp({
     mutateServices: cutoverHandler(reader),
@@ -224,7 +242,7 @@ export async function run(args: string[]): Promise<void> {
   rotate = (p) => server.server.setSecureContext({ minVersion: 'TLSv1.2', cert: p.cert, key: p.key });
   if (bootstrap && (bootstrap.current.cert !== pair.cert || bootstrap.current.key !== pair.key)) rotate(bootstrap.current); // rotated while starting
   ready = true;
-  log.info({ url: server.url, cluster: kc.getCurrentCluster()?.server, onUnknown, podTimeoutMs, budgetMs, concurrency }, 'rainbow webhook serving');
+  log.info({ url: server.url, cluster: kc.getCurrentCluster()?.server, reads: readsFrom, onUnknown, podTimeoutMs, budgetMs, concurrency }, 'rainbow webhook serving');
 
   let stopping = false;
   const stop = (signal: string) => {
@@ -233,7 +251,8 @@ export async function run(args: string[]): Promise<void> {
     ready = false;
     log.info({ signal, graceMs }, 'shutting down: finishing reviews in flight');
     bootstrap?.stop();
-    void server.close(graceMs).then(() => {
+    void server.close(graceMs).then(async () => {
+      await caches?.stop();
       log.info('stopped');
       process.exit(0);
     });

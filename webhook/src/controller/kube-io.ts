@@ -14,7 +14,7 @@ import {
   type V1Service,
 } from '@kubernetes/client-node';
 import { startInformer, type ResilientInformer } from '../cluster/informer.js';
-import { statusOf } from '../cluster/kube.js';
+import { apiClient, statusOf } from '../cluster/kube.js';
 import { LABEL_APP } from '../contract.js';
 import { FIELD_MANAGER, withoutManager } from './field-ownership.js';
 
@@ -25,6 +25,8 @@ export interface SourceHandlers {
   onDeployment(d: V1Deployment, event: ObjectEvent): void;
   /** A watch failed; the source retries by itself. */
   onError?(kind: 'Service' | 'Deployment', err: unknown, retryInMs: number): void;
+  /** A watch that failed is established again. */
+  onRecovered?(kind: 'Service' | 'Deployment'): void;
 }
 
 /** Services and Deployments labelled rainbow.dev/app, as last seen. */
@@ -48,7 +50,8 @@ export interface ControllerApi {
 
 /** The message of a failed API call: the Status message of the body when there is one. */
 export function apiErrorMessage(err: unknown): string {
-  const e = err as { body?: unknown; message?: string };
+  const e = err as { body?: unknown; message?: string; name?: string };
+  if (e?.name === 'AbortError') return 'no answer from the API server before the request deadline (the request was aborted)';
   let body = e?.body;
   if (typeof body === 'string') {
     const text = body;
@@ -68,8 +71,8 @@ export function isAdmissionDenial(err: unknown): boolean {
 }
 
 export function kubeControllerApi(kc: KubeConfig): ControllerApi {
-  const core = kc.makeApiClient(CoreV1Api);
-  const apps = kc.makeApiClient(AppsV1Api);
+  const core = apiClient(kc, CoreV1Api);
+  const apps = apiClient(kc, AppsV1Api);
   const merge = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
   const jsonPatch = setHeaderOptions('Content-Type', PatchStrategy.JsonPatch);
   return {
@@ -121,8 +124,8 @@ export function kubeControllerApi(kc: KubeConfig): ControllerApi {
  * namespace or in each of `namespaces`.
  */
 export function informerSource(kc: KubeConfig, namespaces: readonly string[] = []): ObjectSource {
-  const core = kc.makeApiClient(CoreV1Api);
-  const apps = kc.makeApiClient(AppsV1Api);
+  const core = apiClient(kc, CoreV1Api);
+  const apps = apiClient(kc, AppsV1Api);
   const labelSelector = LABEL_APP;
   const serviceInformers: Array<ResilientInformer<V1Service>> = [];
   const deploymentInformers: Array<ResilientInformer<V1Deployment>> = [];
@@ -139,7 +142,7 @@ export function informerSource(kc: KubeConfig, namespaces: readonly string[] = [
             kc,
             ns ? `/api/v1/namespaces/${ns}/services` : '/api/v1/services',
             () => (ns ? core.listNamespacedService({ namespace: ns, labelSelector }) : core.listServiceForAllNamespaces({ labelSelector })),
-            { labelSelector, onError: (err, ms) => h.onError?.('Service', err, ms) },
+            { labelSelector, onError: (err, ms) => h.onError?.('Service', err, ms), onRecovered: () => h.onRecovered?.('Service') },
           ),
         );
         deploymentInformers.push(
@@ -147,7 +150,7 @@ export function informerSource(kc: KubeConfig, namespaces: readonly string[] = [
             kc,
             ns ? `/apis/apps/v1/namespaces/${ns}/deployments` : '/apis/apps/v1/deployments',
             () => (ns ? apps.listNamespacedDeployment({ namespace: ns, labelSelector }) : apps.listDeploymentForAllNamespaces({ labelSelector })),
-            { labelSelector, onError: (err, ms) => h.onError?.('Deployment', err, ms) },
+            { labelSelector, onError: (err, ms) => h.onError?.('Deployment', err, ms), onRecovered: () => h.onRecovered?.('Deployment') },
           ),
         );
       }
@@ -162,8 +165,6 @@ export function informerSource(kc: KubeConfig, namespaces: readonly string[] = [
         i.informer.on('delete', (o) => h.onDeployment(o, 'delete'));
       }
       await Promise.all([...serviceInformers, ...deploymentInformers].map((i) => i.synced));
-      // `synced` resolves when the list returns, a moment before ListWatch files the items.
-      await new Promise((resolve) => setImmediate(resolve));
     },
     services: (namespace) => collect(serviceInformers, namespace),
     deployments: (namespace) => collect(deploymentInformers, namespace),

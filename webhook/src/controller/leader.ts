@@ -19,7 +19,7 @@
 import { hostname } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { CoordinationV1Api, V1MicroTime, type KubeConfig, type V1Lease } from '@kubernetes/client-node';
-import { statusOf } from '../cluster/kube.js';
+import { apiClient, statusOf } from '../cluster/kube.js';
 import { createLogger, type Logger } from '../observability/log.js';
 import { toDate } from '../policies/objects.js';
 import { apiErrorMessage } from './kube-io.js';
@@ -33,8 +33,11 @@ export interface LeaseApi {
   replace(namespace: string, name: string, lease: V1Lease): Promise<V1Lease>;
 }
 
+/** Well inside the renew deadline, so a request that hangs costs one renewal, not the leadership for good. */
+const LEASE_REQUEST_TIMEOUT_MS = 5_000;
+
 export function kubeLeaseApi(kc: KubeConfig): LeaseApi {
-  const api = kc.makeApiClient(CoordinationV1Api);
+  const api = apiClient(kc, CoordinationV1Api, LEASE_REQUEST_TIMEOUT_MS);
   return {
     read: (namespace, name) => api.readNamespacedLease({ namespace, name }),
     create: (namespace, body) => api.createNamespacedLease({ namespace, body }),

@@ -468,6 +468,7 @@ export function createControllerLoop(opts: ControllerLoopOptions): ControllerLoo
         onService,
         onDeployment,
         onError: (kind, err, ms) => log.warn({ kind, err: apiErrorMessage(err), retryInMs: ms }, 'watch failed; restarting'),
+        onRecovered: (kind) => log.info({ kind }, 'watch established again'),
       });
       isSynced = true;
       log.info({ apps: knownApps().length }, 'caches synced');

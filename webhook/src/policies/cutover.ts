@@ -32,9 +32,8 @@ export interface AppSnapshot {
 
 export interface CutoverFetch {
   namespace: string;
+  /** Read the Deployments and Services labelled rainbow.dev/app=<app>. */
   app: string;
-  /** For both lists. */
-  labelSelector: string;
 }
 
 function reviewedService(req: AdmissionRequest): V1Service | undefined {
@@ -48,7 +47,7 @@ export function cutoverFetch(req: AdmissionRequest): CutoverFetch | undefined {
   const svc = reviewedService(req);
   const app = svc && appOf(svc);
   if (!svc || !app || !hasRainbowSelector(svc)) return undefined;
-  return { namespace: req.namespace || svc.metadata?.namespace || 'default', app, labelSelector: `${LABEL_APP}=${app}` };
+  return { namespace: req.namespace || svc.metadata?.namespace || 'default', app };
 }
 
 /** A selector that names our app or color; any other Service routes on its own terms. */

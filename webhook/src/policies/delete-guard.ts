@@ -5,8 +5,8 @@
 //   decideFromCounts(plan, reports) → the decision once the pods have answered
 //
 // The caller's recipe (see guard-subject.ts): guardFetch(req) says which namespace and which
-// Deployment to GET; guardSelectors(req, deployment) gives the label selectors for the app's
-// Services and the color's Pods. Then build a GuardSnapshot and call planDeleteGuard.
+// Deployment to GET; guardScope(req, deployment) names the app and color whose Services and Pods
+// to read. Then build a GuardSnapshot and call planDeleteGuard.
 //
 // Rule order is DESIGN's. Where DESIGN is silent about ReplicaSets that their own Deployment
 // retires, the guard steps aside (see rule 2b), because refusing would wedge the Deployment
@@ -37,7 +37,7 @@ import {
 } from './guard-subject.js';
 import { annotationOf, isBeingDeleted, matchesSelector, toDate, type HasMetadata } from './objects.js';
 
-export { guardFetch, guardSelectors, type GuardFetch, type GuardSelectors } from './guard-subject.js';
+export { guardFetch, guardScope, type GuardFetch, type GuardScope } from './guard-subject.js';
 
 /**
  * What the caller read from the cluster just before planning. Lists may hold more than needed
@@ -48,9 +48,9 @@ export interface GuardSnapshot {
   namespacePhase?: string;
   /** The Deployment named by guardFetch(req).deploymentName; null when it was not found. */
   deployment?: V1Deployment | null;
-  /** Services in the namespace labelled rainbow.dev/app=<app> (guardSelectors().services). */
+  /** Services in the namespace labelled rainbow.dev/app=<app> (guardScope().app). */
   services: V1Service[];
-  /** Pods in the namespace of the color (guardSelectors().pods), any phase. */
+  /** Pods in the namespace of the color (guardScope()), any phase. */
   pods: V1Pod[];
   /** The time the snapshot was read; max-drain is measured against it. */
   now: Date;

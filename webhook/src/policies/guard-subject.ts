@@ -45,14 +45,14 @@ export interface GuardFetch {
   deploymentName?: string;
 }
 
-/** Label selectors for the lists planDeleteGuard needs. */
-export interface GuardSelectors {
+/**
+ * Whose objects planDeleteGuard needs: the Services labelled rainbow.dev/app=<app> and the Pods
+ * labelled rainbow.dev/app=<app>,rainbow.dev/color=<color> (the guard narrows them to the
+ * workload's own), in the request's namespace.
+ */
+export interface GuardScope {
   app: string;
   color: string;
-  /** List Services in the namespace with this selector (the app's Services). */
-  services: string;
-  /** List Pods in the namespace with this selector (the color's pods; the guard narrows to the workload's own). */
-  pods: string;
 }
 
 function replicasOf(obj: unknown, absent: number): number {
@@ -151,17 +151,11 @@ export function appAndColor(g: GuardedRequest, deployment: V1Deployment | null |
   return app && color ? { app, color } : undefined;
 }
 
-/** Selectors for the Service and Pod lists; undefined when there is nothing to list. */
-export function guardSelectors(req: AdmissionRequest, deployment?: V1Deployment | null): GuardSelectors | undefined {
+/** The app and color whose Services and Pods to read; undefined when there is nothing to read. */
+export function guardScope(req: AdmissionRequest, deployment?: V1Deployment | null): GuardScope | undefined {
   const g = classifyGuardRequest(req);
   if (!g.guarded) return undefined;
-  const ac = appAndColor(g, deployment);
-  if (!ac) return undefined;
-  return {
-    ...ac,
-    services: `${LABEL_APP}=${ac.app}`,
-    pods: `${LABEL_APP}=${ac.app},${LABEL_COLOR}=${ac.color}`,
-  };
+  return appAndColor(g, deployment);
 }
 
 /** The selector of the pods the workload runs. */

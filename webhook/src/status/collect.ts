@@ -12,6 +12,7 @@ import { probeColors, type AskPodsFn } from '../controller/probe.js';
 import { deploymentOfColor } from '../policies/availability.js';
 import { isBeingDeleted } from '../policies/objects.js';
 import { appKey, appsOf, buildStatus, type StatusReport } from './model.js';
+import { apiClient } from '../cluster/kube.js';
 
 export interface CollectOptions {
   /** undefined: every namespace. */
@@ -26,8 +27,8 @@ export interface CollectOptions {
 }
 
 export async function collectStatus(kc: KubeConfig, opts: CollectOptions = {}): Promise<StatusReport> {
-  const core = kc.makeApiClient(CoreV1Api);
-  const apps = kc.makeApiClient(AppsV1Api);
+  const core = apiClient(kc, CoreV1Api);
+  const apps = apiClient(kc, AppsV1Api);
   const labelSelector = opts.app ? `${LABEL_APP}=${opts.app}` : LABEL_APP;
   const ns = opts.namespace;
   const [services, deployments, pods] = await Promise.all([

@@ -10,7 +10,7 @@
 
 import { AdmissionregistrationV1Api, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
 
-import { statusOf } from '../cluster/kube.js';
+import { apiClient, statusOf } from '../cluster/kube.js';
 import type { Logger } from '../observability/log.js';
 import { FIELD_MANAGER, describeApiError } from './secret-store.js';
 
@@ -44,7 +44,7 @@ export const KIND_NAMES: Record<WebhookConfigKind, string> = {
 };
 
 export function kubeWebhookConfigIO(kc: KubeConfig): WebhookConfigIO {
-  const api = kc.makeApiClient(AdmissionregistrationV1Api);
+  const api = apiClient(kc, AdmissionregistrationV1Api);
   const jsonPatch = setHeaderOptions('Content-Type', PatchStrategy.JsonPatch);
   const view = (o: { metadata?: { uid?: string; resourceVersion?: string }; webhooks?: Array<{ name: string; clientConfig: { caBundle?: string } }> }): WebhookConfigView => ({
     uid: o.metadata?.uid,

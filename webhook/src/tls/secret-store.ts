@@ -15,7 +15,7 @@ import { createSecureContext } from 'node:tls';
 
 import { CoreV1Api, type KubeConfig, type V1OwnerReference, type V1Secret } from '@kubernetes/client-node';
 
-import { statusOf } from '../cluster/kube.js';
+import { apiClient, statusOf } from '../cluster/kube.js';
 import { CA_FILE, CERT_FILE, KEY_FILE, generateServingCertificate, type ServingCertificate } from './self-signed.js';
 
 export const TLS_SECRET_TYPE = 'kubernetes.io/tls';
@@ -135,7 +135,7 @@ export interface SecretIO {
 }
 
 export function kubeSecretIO(kc: KubeConfig): SecretIO {
-  const core = kc.makeApiClient(CoreV1Api);
+  const core = apiClient(kc, CoreV1Api);
   return {
     async read(namespace, name) {
       try {

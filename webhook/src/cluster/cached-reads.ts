@@ -1,0 +1,110 @@
+// ClusterReads from watch caches: four resilient informers (Deployments, Services and Pods that
+// carry rainbow.dev/app, and Namespaces) hold what the policies read, so once they have synced a
+// review costs no API call. Until then, and for what a cache cannot know (a Deployment without
+// the app label, e.g. the target of a scale to 0; a namespace created a moment ago), the reads go
+// to the fallback, the live API.
+//
+// How stale can a cache be? A watch event arrives milliseconds after the write. In that window
+// the cutover may not see a Deployment created by the same `helm upgrade` yet: it then treats the
+// color as not Available and keeps the serving one (pending-color), the safe side. The guard may
+// not see a Service that just moved away (it refuses, the safe side) or a pod created within the
+// window (one that cannot have been Ready, let alone hold connections, so nothing is lost).
+import { AppsV1Api, CoreV1Api, type KubeConfig, type KubernetesObject, type ObjectCache, type V1Deployment, type V1Namespace, type V1Pod, type V1Service } from '@kubernetes/client-node';
+import { LABEL_APP, LABEL_COLOR } from '../contract.js';
+import { startInformer, type ResilientInformer } from './informer.js';
+import type { ClusterReads } from './snapshots.js';
+import { apiClient } from './kube.js';
+
+export interface ReadCaches {
+  deployments: ObjectCache<V1Deployment>;
+  services: ObjectCache<V1Service>;
+  pods: ObjectCache<V1Pod>;
+  namespaces: ObjectCache<V1Namespace>;
+}
+
+const labelled = <T extends KubernetesObject>(items: readonly T[], want: Record<string, string>): T[] =>
+  items.filter((o) => Object.entries(want).every(([k, v]) => o.metadata?.labels?.[k] === v));
+
+/**
+ * Reads answered by a cache while `usable(cache)` holds (it has listed and its watch has not
+ * failed since), by `fallback` otherwise. Objects are the caches' own: the policies never modify
+ * what they read.
+ */
+export function readsFromCaches(caches: ReadCaches, fallback: ClusterReads, usable: (cache: keyof ReadCaches) => boolean): ClusterReads {
+  return {
+    async deploymentsOfApp(namespace, app) {
+      if (!usable('deployments')) return fallback.deploymentsOfApp(namespace, app);
+      return labelled(caches.deployments.list(namespace), { [LABEL_APP]: app });
+    },
+    async servicesOfApp(namespace, app) {
+      if (!usable('services')) return fallback.servicesOfApp(namespace, app);
+      return labelled(caches.services.list(namespace), { [LABEL_APP]: app });
+    },
+    async podsOfColor(namespace, app, color) {
+      if (!usable('pods')) return fallback.podsOfColor(namespace, app, color);
+      return labelled(caches.pods.list(namespace), { [LABEL_APP]: app, [LABEL_COLOR]: color });
+    },
+    async deployment(namespace, name) {
+      const cached = usable('deployments') ? caches.deployments.get(name, namespace) : undefined;
+      return cached ?? fallback.deployment(namespace, name);
+    },
+    async namespacePhase(name) {
+      const cached = usable('namespaces') ? caches.namespaces.get(name) : undefined;
+      return cached ? cached.status?.phase : fallback.namespacePhase(name);
+    },
+  };
+}
+
+export interface CachedReads extends ClusterReads {
+  /** Resolves once every watch has listed; until a cache has, its reads go to the fallback. */
+  synced: Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface CachedReadsOptions {
+  /** A list or watch failed: that cache's reads go to the fallback until it watches again (retry in `retryInMs`). */
+  onError?: (resource: string, err: unknown, retryInMs: number) => void;
+  /** That cache's watch is established again: its reads come from it again. */
+  onRecovered?: (resource: string) => void;
+}
+
+export function startCachedReads(kc: KubeConfig, fallback: ClusterReads, opts: CachedReadsOptions = {}): CachedReads {
+  const core = apiClient(kc, CoreV1Api);
+  const apps = apiClient(kc, AppsV1Api);
+  const onError = (resource: string) => (err: unknown, ms: number) => opts.onError?.(resource, err, ms);
+  const appLabel = LABEL_APP;
+  const podLabels = `${LABEL_APP},${LABEL_COLOR}`;
+  const deployments = startInformer<V1Deployment>(kc, '/apis/apps/v1/deployments', () => apps.listDeploymentForAllNamespaces({ labelSelector: appLabel }), {
+    labelSelector: appLabel,
+    onError: onError('Deployment'),
+    onRecovered: () => opts.onRecovered?.('Deployment'),
+  });
+  const services = startInformer<V1Service>(kc, '/api/v1/services', () => core.listServiceForAllNamespaces({ labelSelector: appLabel }), {
+    labelSelector: appLabel,
+    onError: onError('Service'),
+    onRecovered: () => opts.onRecovered?.('Service'),
+  });
+  const pods = startInformer<V1Pod>(kc, '/api/v1/pods', () => core.listPodForAllNamespaces({ labelSelector: podLabels }), {
+    labelSelector: podLabels,
+    onError: onError('Pod'),
+    onRecovered: () => opts.onRecovered?.('Pod'),
+  });
+  const namespaces = startInformer<V1Namespace>(kc, '/api/v1/namespaces', () => core.listNamespace(), {
+    onError: onError('Namespace'),
+    onRecovered: () => opts.onRecovered?.('Namespace'),
+  });
+  const informers: { [K in keyof ReadCaches]: ResilientInformer<KubernetesObject> } = { deployments, services, pods, namespaces };
+  const all = Object.values(informers);
+  const reads = readsFromCaches(
+    { deployments: deployments.informer, services: services.informer, pods: pods.informer, namespaces: namespaces.informer },
+    fallback,
+    (cache) => informers[cache].healthy(),
+  );
+  return {
+    ...reads,
+    synced: Promise.all(all.map((i) => i.synced)).then(() => undefined),
+    async stop() {
+      await Promise.all(all.map((i) => i.stop()));
+    },
+  };
+}

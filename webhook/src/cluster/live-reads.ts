@@ -1,0 +1,41 @@
+// ClusterReads straight from the API server: each call is one GET or one LIST with a label
+// selector. Exact, and the fallback of the cached reads until their watches have synced.
+import { AppsV1Api, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { LABEL_APP, LABEL_COLOR } from '../contract.js';
+import { apiClient, statusOf } from './kube.js';
+import type { ClusterReads } from './snapshots.js';
+
+/** A review has the webhook's timeoutSeconds (10 s by default) in all: a read gives up well inside it. */
+const LIVE_READ_TIMEOUT_MS = 5_000;
+
+export function liveReads(kc: KubeConfig): ClusterReads {
+  const core = apiClient(kc, CoreV1Api, LIVE_READ_TIMEOUT_MS);
+  const apps = apiClient(kc, AppsV1Api, LIVE_READ_TIMEOUT_MS);
+  return {
+    async deploymentsOfApp(namespace, app) {
+      return (await apps.listNamespacedDeployment({ namespace, labelSelector: `${LABEL_APP}=${app}` })).items;
+    },
+    async servicesOfApp(namespace, app) {
+      return (await core.listNamespacedService({ namespace, labelSelector: `${LABEL_APP}=${app}` })).items;
+    },
+    async podsOfColor(namespace, app, color) {
+      return (await core.listNamespacedPod({ namespace, labelSelector: `${LABEL_APP}=${app},${LABEL_COLOR}=${color}` })).items;
+    },
+    async deployment(namespace, name) {
+      try {
+        return await apps.readNamespacedDeployment({ namespace, name });
+      } catch (err) {
+        if (statusOf(err) === 404) return null;
+        throw err;
+      }
+    },
+    async namespacePhase(name) {
+      try {
+        return (await core.readNamespace({ name })).status?.phase;
+      } catch (err) {
+        if (statusOf(err) === 404) return 'Terminating';
+        throw err;
+      }
+    },
+  };
+}
