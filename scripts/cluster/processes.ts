@@ -10,6 +10,9 @@ export interface Daemon {
   log: string;
   /** Start time of the process (field 22 of /proc/PID/stat), so a recycled PID is never mistaken for ours. */
   startTicks: string;
+  /** How it was started, so that it can be started again the same way (restartDaemon). */
+  cmd?: string;
+  args?: string[];
 }
 
 export function startDaemon(name: string, cmd: string, args: string[], log: string, env: NodeJS.ProcessEnv = process.env): Daemon {
@@ -18,7 +21,7 @@ export function startDaemon(name: string, cmd: string, args: string[], log: stri
     const child = spawn(cmd, args, { detached: true, stdio: ['ignore', fd, fd], env });
     if (child.pid === undefined) throw new Error(`could not start ${name} (${cmd}); see ${log}`);
     child.unref();
-    return { name, pid: child.pid, log, startTicks: startTicks(child.pid) ?? '' };
+    return { name, pid: child.pid, log, startTicks: startTicks(child.pid) ?? '', cmd, args };
   } finally {
     closeSync(fd);
   }

@@ -11,6 +11,7 @@ import { ServiceProxy } from './service-proxy.js';
 import { heartbeat, registerNode } from './node-status.js';
 import { logDir, repoRoot, stateDir } from '../paths.js';
 import { serviceAccountEnv } from './service-account.js';
+import { apiClient } from '../../../webhook/src/cluster/kube.js';
 
 const { values } = parseArgs({
   options: {
@@ -25,8 +26,8 @@ const log = (message: string) => process.stdout.write(`${new Date().toISOString(
 const kc = new KubeConfig();
 if (values.kubeconfig) kc.loadFromFile(values.kubeconfig);
 else kc.loadFromDefault();
-const core = kc.makeApiClient(CoreV1Api);
-const coord = kc.makeApiClient(CoordinationV1Api);
+const core = apiClient(kc, CoreV1Api);
+const coord = apiClient(kc, CoordinationV1Api);
 const nodeName = values['node-name']!;
 const pool = new IpPool(values['pod-block']);
 const runners = new Map<string, PodRunner>();

@@ -76,29 +76,21 @@ export class PodRunner {
     this.pod = pod;
   }
 
-  /** Resolves every container first: one that cannot run here leaves the pod Pending with its reason. */
+  /**
+   * Resolves every container first: one that cannot run here leaves the pod Pending with its
+   * reason. Like kubelet, a configuration that cannot be read yet (the API server unreachable for
+   * the ServiceAccount token, a ConfigMap not created yet: CreateContainerConfigError) is retried
+   * with back-off; an image or command that cannot run here never will.
+   */
   async start(): Promise<void> {
-    let baseEnv: Record<string, string>;
-    try {
-      baseEnv = await this.deps.podEnv(this.pod);
-    } catch (err) {
-      for (const run of this.runs) run.state = { waiting: { reason: 'CreateContainerConfigError', message: `service account token: ${(err as Error).message}` } };
-      this.unrunnable = true;
+    for (let attempt = 0; ; attempt++) {
+      const outcome = await this.resolve();
       this.flush();
-      return;
+      if (outcome === 'ready') break;
+      if (outcome === 'never' || this.stopped) return;
+      await new Promise((resolve) => setTimeout(resolve, Math.min(1000 * 2 ** attempt, 10_000)));
+      if (this.stopped) return;
     }
-    const ctx: PodContext = { pod: this.pod, podIP: this.ip, hostIP: this.deps.hostIP, rainbow: this.deps.rainbow, lookup: this.deps.lookup, baseEnv };
-    for (const run of this.runs) {
-      const r = await resolveContainer(run.c, ctx);
-      if (r.ok) run.spec = r.spec;
-      else {
-        run.state = { waiting: { reason: r.reason, message: r.message } };
-        this.unrunnable = true;
-        this.deps.log(`${this.key}: container ${run.c.name}: ${r.reason}: ${r.message}`);
-      }
-    }
-    this.flush();
-    if (this.unrunnable) return;
     for (const run of this.runs.filter((r) => r.kind !== 'main')) {
       if (this.stopped) return;
       if (run.kind === 'sidecar') {
@@ -110,6 +102,34 @@ export class PodRunner {
       }
     }
     for (const run of this.runs.filter((r) => r.kind === 'main')) this.spawn(run);
+  }
+
+  private async resolve(): Promise<'ready' | 'retry' | 'never'> {
+    let baseEnv: Record<string, string>;
+    try {
+      baseEnv = await this.deps.podEnv(this.pod);
+    } catch (err) {
+      for (const run of this.runs) run.state = { waiting: { reason: 'CreateContainerConfigError', message: `service account token: ${(err as Error).message}` } };
+      this.unrunnable = true;
+      this.deps.log(`${this.key}: service account token: ${(err as Error).message}; retrying`);
+      return 'retry';
+    }
+    const ctx: PodContext = { pod: this.pod, podIP: this.ip, hostIP: this.deps.hostIP, rainbow: this.deps.rainbow, lookup: this.deps.lookup, baseEnv };
+    let outcome: 'ready' | 'retry' | 'never' = 'ready';
+    for (const run of this.runs) {
+      const r = await resolveContainer(run.c, ctx);
+      if (r.ok) {
+        run.spec = r.spec;
+        run.state = { waiting: { reason: 'ContainerCreating' } };
+        continue;
+      }
+      run.state = { waiting: { reason: r.reason, message: r.message } };
+      this.deps.log(`${this.key}: container ${run.c.name}: ${r.reason}: ${r.message}`);
+      if (r.reason !== 'CreateContainerConfigError') outcome = 'never';
+      else if (outcome === 'ready') outcome = 'retry';
+    }
+    this.unrunnable = outcome !== 'ready';
+    return outcome;
   }
 
   private until(cond: () => boolean): Promise<void> {

@@ -6,12 +6,13 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { CoreV1Api, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import { stringify } from 'yaml';
+import { apiClient } from '../../../webhook/src/cluster/kube.js';
 
 export async function serviceAccountEnv(kc: KubeConfig, pod: V1Pod, dir: string): Promise<Record<string, string>> {
   if (pod.spec?.automountServiceAccountToken === false) return {};
   const sa = pod.spec?.serviceAccountName ?? 'default';
   const ns = pod.metadata!.namespace!;
-  const core = kc.makeApiClient(CoreV1Api);
+  const core = apiClient(kc, CoreV1Api);
   const token = await core.createNamespacedServiceAccountToken({
     name: sa,
     namespace: ns,

@@ -4,6 +4,7 @@ import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { kubeconfigPath } from '../../../scripts/cluster/paths.js';
+import { guardWebhookConfiguration, serviceWebhookConfiguration } from '../../../scripts/cluster/webhook-registration.js';
 import { clients, eventually } from './cluster.js';
 import { freePort, startRainbow, type LocalProcess } from './processes.js';
 
@@ -33,47 +34,9 @@ export async function startWebhook(namespace: string, extraArgs: string[] = []):
   const caBundle = readFileSync(caFile).toString('base64');
   const { admission } = clients();
   const name = `rainbow-e2e-${namespace}`;
-  const namespaceSelector = { matchLabels: { 'kubernetes.io/metadata.name': namespace } };
-  const objectSelector = { matchExpressions: [{ key: 'rainbow.dev/app', operator: 'Exists' }] };
-  await admission.createMutatingWebhookConfiguration({
-    body: {
-      metadata: { name },
-      webhooks: [
-        {
-          name: 'services.rainbow.dev',
-          admissionReviewVersions: ['v1'],
-          sideEffects: 'None',
-          failurePolicy: 'Ignore',
-          timeoutSeconds: 10,
-          namespaceSelector,
-          objectSelector,
-          clientConfig: { url: `${url}/mutate/services`, caBundle },
-          rules: [{ apiGroups: [''], apiVersions: ['v1'], operations: ['CREATE', 'UPDATE'], resources: ['services'], scope: 'Namespaced' }],
-        },
-      ],
-    },
-  });
-  const guard = (webhookName: string, resources: string[], withObjectSelector: boolean) => ({
-    name: webhookName,
-    admissionReviewVersions: ['v1'],
-    sideEffects: 'None',
-    failurePolicy: 'Fail',
-    timeoutSeconds: 10,
-    namespaceSelector,
-    ...(withObjectSelector ? { objectSelector } : {}),
-    clientConfig: { url: `${url}/validate/deployments`, caBundle },
-    rules: [{ apiGroups: ['apps'], apiVersions: ['v1'], operations: ['DELETE', 'UPDATE'], resources, scope: 'Namespaced' as const }],
-  });
-  await admission.createValidatingWebhookConfiguration({
-    body: {
-      metadata: { name },
-      webhooks: [
-        guard('workloads.rainbow.dev', ['deployments', 'replicasets'], true),
-        // A Scale object carries no labels, so an objectSelector would never match it.
-        guard('scale.rainbow.dev', ['deployments/scale'], false),
-      ],
-    },
-  });
+  const registration = { name, url, caBundle, namespace };
+  await admission.createMutatingWebhookConfiguration({ body: serviceWebhookConfiguration(registration) });
+  await admission.createValidatingWebhookConfiguration({ body: guardWebhookConfiguration(registration) });
   const unregister = async () => {
     await admission.deleteMutatingWebhookConfiguration({ name }).catch(() => undefined);
     await admission.deleteValidatingWebhookConfiguration({ name }).catch(() => undefined);
