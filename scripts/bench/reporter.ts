@@ -1,43 +1,60 @@
 // The reporter runs in every pod, so it must be cheap: parse time of /proc/net/tcp content with
 // 1k, 10k and 100k sockets (goal: 100k under 50 ms), and resident memory of a real
 // `rainbow reporter` process idle and while answering 100 requests/s (goal: under 50 MB).
-import { spawn } from 'node:child_process';
+//
+// The process is started the way chart/rainbow-app starts the sidecar: `rainbow reporter` with
+// the chart's arguments and the NODE_OPTIONS of its default values (reporter.nodeOptions), read
+// from chart/rainbow-app/values.yaml so that the two cannot drift apart. The image runs Node 22;
+// RAINBOW_BENCH_NODE=/path/to/node measures with another runtime than the one running the
+// benchmark. For context the results also hold a bare `node -e 'setInterval(()=>{},1e3)'` of the
+// same runtime, the reporter without the chart's flags, and the count timed under those flags.
+import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { countEstablishedInText, parseProcNetTcp } from '../../webhook/src/connections/proc-net-tcp.js';
+import { pathToFileURL } from 'node:url';
+import { parse as parseYAML } from 'yaml';
 import { freePort } from '../cluster/processes.js';
 import { repoRoot } from '../cluster/paths.js';
-import { quantile, round } from './common.js';
+import { round } from './common.js';
+import { timeParsing, type ParseTimes } from './reporter-parse.js';
 
-const hex4 = (n: number) => n.toString(16).toUpperCase().padStart(4, '0');
-
-/** /proc/net/tcp text with `n` sockets: a tenth ESTABLISHED on port 8081 of 10.0.0.5, the rest mixed. */
-export function procText(n: number): string {
-  const lines = ['  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode'];
-  for (let i = 0; i < n; i++) {
-    const local = i % 10 === 0 ? `0500000A:${hex4(8081)}` : `0100007F:${hex4(30000 + (i % 20000))}`;
-    const remote = `${(0x0a000000 + (i % 65000)).toString(16).toUpperCase().padStart(8, '0')}:${hex4(40000 + (i % 20000))}`;
-    const state = i % 10 === 0 ? '01' : ['01', '06', '08', '0A'][i % 4];
-    lines.push(`${String(i).padStart(4)}: ${local} ${remote} ${state} 00000000:00000000 00:00000000 00000000  1000        0 ${100000 + i} 1 0000000000000000 20 4 30 10 -1`);
-  }
-  return lines.join('\n') + '\n';
+/** NODE_OPTIONS that chart/rainbow-app gives the reporter by default (reporter.nodeOptions). */
+export function chartNodeOptions(): string {
+  const values = parseYAML(readFileSync(path.join(repoRoot, 'chart', 'rainbow-app', 'values.yaml'), 'utf8')) as { reporter?: { nodeOptions?: string } };
+  return values.reporter?.nodeOptions ?? '';
 }
 
-function time(fn: () => void, runs: number): number[] {
-  const out: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const t = performance.now();
-    fn();
-    out.push(performance.now() - t);
-  }
-  return out;
+interface Memory {
+  rssMiB: number;
+  anonMiB: number;
+  fileMiB: number;
 }
 
-function rssMiB(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) / 1024 : NaN;
+// VmRSS = RssAnon (the process's own heap, stacks, malloc) + RssFile (pages of mapped files,
+// mostly the node binary, shared with every process that maps the same file) + RssShmem.
+function memory(pid: number): Memory {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kB = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? NaN);
+  return { rssMiB: round(kB('VmRSS') / 1024), anonMiB: round(kB('RssAnon') / 1024), fileMiB: round(kB('RssFile') / 1024) };
+}
+
+// utime + stime in clock ticks (fields 14 and 15 of /proc/<pid>/stat); USER_HZ is 100 on Linux.
+function cpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+/** Highest RSS of a few samples over one second: the idle figure. */
+async function idleMemory(pid: number): Promise<Memory> {
+  let top = memory(pid);
+  for (let i = 0; i < 10; i++) {
+    await sleep(100);
+    const m = memory(pid);
+    if (m.rssMiB > top.rssMiB) top = m;
+  }
+  return top;
 }
 
 function get(port: number): Promise<number> {
@@ -51,43 +68,133 @@ function get(port: number): Promise<number> {
   });
 }
 
-export async function benchReporter(say: (l: string) => void = console.log) {
-  const parse: Record<string, { countMs: { p50: number; p90: number }; fullParseMs: { p50: number } }> = {};
-  for (const n of [1_000, 10_000, 100_000]) {
-    const text = procText(n);
-    const opts = { ports: [8080, 8081], podIP: '10.0.0.5' };
-    const expected = Math.ceil(n / 10);
-    const got = countEstablishedInText(text, opts).established;
-    if (got !== expected) throw new Error(`parser counted ${got} ESTABLISHED sockets of the pod, expected ${expected}`);
-    time(() => countEstablishedInText(text, opts), 5); // warm up
-    const counts = time(() => countEstablishedInText(text, opts), 30);
-    const full = time(() => parseProcNetTcp(text), 10);
-    parse[n] = { countMs: { p50: round(quantile(counts, 0.5), 2), p90: round(quantile(counts, 0.9), 2) }, fullParseMs: { p50: round(quantile(full, 0.5), 2) } };
-    say(`  ${String(n).padStart(7)} sockets: count ${parse[n].countMs.p50} ms (p90 ${parse[n].countMs.p90}), full parse ${parse[n].fullParseMs.p50} ms`);
-  }
+const bareEnv = (nodeOptions: string): NodeJS.ProcessEnv => {
+  const env = { ...process.env };
+  delete env.NODE_OPTIONS;
+  return nodeOptions ? { ...env, NODE_OPTIONS: nodeOptions } : env;
+};
 
-  const port = await freePort();
-  const child = spawn(process.execPath, [path.join(repoRoot, 'dist', 'webhook', 'src', 'cli.js'), 'reporter', '--ports', '8080,8081', `--port=${port}`, '--bind=127.0.0.1'], { stdio: 'ignore' });
+/** A bare Node.js process of the same runtime, idle: what any Node.js sidecar costs at least. */
+async function bareNode(node: string, nodeOptions: string): Promise<Memory> {
+  const child = spawn(node, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore', env: bareEnv(nodeOptions) });
   try {
-    for (let i = 0; i < 50 && (await get(port)) !== 200; i++) await sleep(100);
     await sleep(2000);
-    const idle = rssMiB(child.pid!);
-    let maxUnderLoad = 0;
-    let ok = 0;
-    let sent = 0;
-    const until = Date.now() + 10_000;
-    while (Date.now() < until) {
-      const tick = Date.now();
-      const batch = Array.from({ length: 10 }, () => get(port));
-      sent += 10;
-      ok += (await Promise.all(batch)).filter((c) => c === 200).length;
-      maxUnderLoad = Math.max(maxUnderLoad, rssMiB(child.pid!));
-      await sleep(Math.max(0, 100 - (Date.now() - tick)));
-    }
-    const memory = { idleMiB: round(idle), maxUnder100rpsMiB: round(maxUnderLoad), requests: sent, answered200: ok };
-    say(`  reporter RSS: idle ${memory.idleMiB} MiB, at 100 req/s for 10 s max ${memory.maxUnder100rpsMiB} MiB (${ok}/${sent} answered 200)`);
-    return { parse, memory };
+    return await idleMemory(child.pid!);
   } finally {
     child.kill('SIGTERM');
   }
+}
+
+export interface ReporterMemory {
+  nodeOptions: string;
+  idle: Memory;
+  peakUnder100rps: Memory;
+  requests: number;
+  answered200: number;
+  requestsPerSecond: number;
+  cpuMsPerRequest: number;
+}
+
+/**
+ * A real `rainbow reporter` (dist/webhook/src/cli.js, the image's entrypoint) with the chart's
+ * arguments: idle once it answers (as after its first readiness probes), then 10 s of bursts of
+ * 10 concurrent requests every 100 ms, sampling its memory every 20 ms.
+ */
+async function reporterMemory(node: string, nodeOptions: string): Promise<ReporterMemory> {
+  const port = await freePort();
+  const cli = path.join(repoRoot, 'dist', 'webhook', 'src', 'cli.js');
+  const args = [cli, 'reporter', '--ports', '8080,8081', '--port', String(port), '--pod-ip', '127.0.0.1', '--bind', '127.0.0.1'];
+  const child = spawn(node, args, { stdio: 'ignore', env: bareEnv(nodeOptions) });
+  const pid = child.pid!;
+  try {
+    for (let i = 0; i < 50 && (await get(port)) !== 200; i++) await sleep(100);
+    await sleep(3000);
+    const idle = await idleMemory(pid);
+    let peak = idle;
+    const sampler = setInterval(() => {
+      const m = memory(pid);
+      if (m.rssMiB > peak.rssMiB) peak = m;
+    }, 20);
+    let ok = 0;
+    let sent = 0;
+    const cpu0 = cpuMs(pid);
+    const start = Date.now();
+    try {
+      while (Date.now() < start + 10_000) {
+        const tick = Date.now();
+        const batch = Array.from({ length: 10 }, () => get(port));
+        sent += 10;
+        ok += (await Promise.all(batch)).filter((c) => c === 200).length;
+        await sleep(Math.max(0, 100 - (Date.now() - tick)));
+      }
+    } finally {
+      clearInterval(sampler);
+    }
+    const seconds = (Date.now() - start) / 1000;
+    return {
+      nodeOptions,
+      idle,
+      peakUnder100rps: peak,
+      requests: sent,
+      answered200: ok,
+      requestsPerSecond: round(sent / seconds),
+      cpuMsPerRequest: round((cpuMs(pid) - cpu0) / sent, 2),
+    };
+  } finally {
+    child.kill('SIGTERM');
+  }
+}
+
+/** The count timed in a child process of `node` under `nodeOptions` (fewer runs: --jitless is slow). */
+// The child imports only the parser: on Node 22 an ES import of node:http loads undici, which
+// needs WebAssembly, which --jitless turns off, and the child would exit (the reporter itself
+// takes node:http through process.getBuiltinModule; webhook/src/connections/reporter.ts).
+function timeParsingUnder(node: string, nodeOptions: string): ParseTimes {
+  const self = pathToFileURL(path.join(repoRoot, 'dist', 'scripts', 'bench', 'reporter-parse.js')).href;
+  const script = `import { timeParsing } from ${JSON.stringify(self)}; console.log(JSON.stringify(timeParsing(undefined, 10)));`;
+  const out = execFileSync(node, ['--input-type=module', '-e', script], { env: bareEnv(nodeOptions), encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  return JSON.parse(out) as ParseTimes;
+}
+
+/** Sockets in this host's /proc/net/tcp and tcp6 now: what each request reads. */
+function procSockets(): number {
+  let n = 0;
+  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    try {
+      n += readFileSync(file, 'latin1').split('\n').filter((l) => /^\s*\d+:/.test(l)).length;
+    } catch {
+      // no IPv6
+    }
+  }
+  return n;
+}
+
+const mem = (m: Memory) => `${m.rssMiB} MiB (anon ${m.anonMiB} + file ${m.fileMiB})`;
+
+export async function benchReporter(say: (l: string) => void = console.log) {
+  const node = process.env.RAINBOW_BENCH_NODE || process.execPath;
+  const nodeVersion = execFileSync(node, ['--version'], { encoding: 'utf8' }).trim();
+  const nodeOptions = chartNodeOptions();
+
+  say(`  count and full parse, in this process (Node ${process.version}, no flags):`);
+  const parse = timeParsing(say);
+  let parseUnderChartFlags: ParseTimes | undefined;
+  if (nodeOptions) {
+    parseUnderChartFlags = timeParsingUnder(node, nodeOptions);
+    const c = (n: number) => parseUnderChartFlags![n]!.countMs.p50;
+    say(`  count under the chart's NODE_OPTIONS="${nodeOptions}" (${nodeVersion}): 1k ${c(1_000)} ms, 10k ${c(10_000)} ms, 100k ${c(100_000)} ms`);
+  }
+
+  const hostSockets = procSockets();
+  say(`  resident memory, ${nodeVersion}, reporter as the chart runs it (NODE_OPTIONS="${nodeOptions}"); ${hostSockets} sockets in /proc/net/tcp{,6}:`);
+  const baseline = { plain: await bareNode(node, ''), withChartNodeOptions: await bareNode(node, nodeOptions) };
+  say(`    bare node -e 'setInterval(()=>{},1e3)': ${mem(baseline.plain)}; with the chart's NODE_OPTIONS ${mem(baseline.withChartNodeOptions)}`);
+  const report = (label: string, m: ReporterMemory) =>
+    say(`    ${label}: idle ${mem(m.idle)}, peak at ~100 req/s ${mem(m.peakUnder100rps)} (${m.answered200}/${m.requests} answered 200, ${m.requestsPerSecond} req/s, ${m.cpuMsPerRequest} ms CPU per request)`);
+  const memory = await reporterMemory(node, nodeOptions);
+  report('reporter', memory);
+  const withoutChartFlags = nodeOptions ? await reporterMemory(node, '') : undefined;
+  if (withoutChartFlags) report('reporter without NODE_OPTIONS', withoutChartFlags);
+
+  return { reporterRuntime: nodeVersion, chartNodeOptions: nodeOptions, parse, parseUnderChartFlags, hostSockets, baseline, memory, withoutChartFlags };
 }

@@ -262,7 +262,10 @@ describe('the reporter sidecar', () => {
     expect(r.restartPolicy).toBe('Always');
     expect(r.image).toBe(`rainbow:${COLOR}`);
     expect(r.args).toEqual(['reporter', '--ports', '8080,8081', '--port', '9471', '--pod-ip', '$(POD_IP)']);
-    expect(r.env).toEqual([{ name: 'POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } }]);
+    expect(r.env).toEqual([
+      { name: 'POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } },
+      { name: 'NODE_OPTIONS', value: '--max-semi-space-size=1' },
+    ]);
     expect(r.ports).toEqual([{ name: 'connections', containerPort: 9471, protocol: 'TCP' }]);
     expect(r.readinessProbe).toEqual({ httpGet: { path: '/connections', port: 'connections' }, periodSeconds: 2 });
   });
@@ -292,6 +295,19 @@ describe('the reporter sidecar', () => {
       'rainbow.dev/connections-port': '8080',
       'rainbow.dev/connections-path': '/internal/connections',
     });
+  });
+
+  it('runs Node.js with reporter.nodeOptions (a 1 MiB young generation by default), none when it is empty', async () => {
+    const nodeOptions = (c: V1Container) => c.env?.filter((e) => e.name === 'NODE_OPTIONS');
+    expect(nodeOptions(reporter(defaults)!)).toEqual([{ name: 'NODE_OPTIONS', value: '--max-semi-space-size=1' }]);
+    const lean = await render('rainbow-app', { values: { color: COLOR, reporter: { nodeOptions: '--jitless --max-semi-space-size=1' } } });
+    expect(nodeOptions(reporter(lean)!)).toEqual([{ name: 'NODE_OPTIONS', value: '--jitless --max-semi-space-size=1' }]);
+    for (const none of ['', null]) {
+      const r = await render('rainbow-app', { values: { color: COLOR, reporter: { nodeOptions: none } } });
+      expect(reporter(r)!.env).toEqual([{ name: 'POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } }]);
+    }
+    // The flags are the reporter's alone: the app keeps its own runtime settings.
+    expect(appContainer(defaults).env!.map((e) => e.name)).not.toContain('NODE_OPTIONS');
   });
 
   it('runs the app image unless reporter.image names another, which then defaults to the chart appVersion', async () => {
@@ -367,7 +383,8 @@ describe('the shape the e2e tests build by hand (test/e2e/support/app-objects.ts
     expect(chartReporter.name).toBe(handReporter.name);
     expect(chartReporter.image).toBe(handReporter.image);
     expect(chartReporter.restartPolicy).toBe(handReporter.restartPolicy);
-    expect(chartReporter.env).toEqual(handReporter.env);
+    // The e2e sidecar runs with Node.js defaults; the chart adds NODE_OPTIONS (reporter.nodeOptions).
+    expect(chartReporter.env!.filter((e) => e.name !== 'NODE_OPTIONS')).toEqual(handReporter.env);
     expect(chartReporter.ports!.map((p) => [p.name, p.containerPort])).toEqual(handReporter.ports!.map((p) => [p.name, p.containerPort]));
     // The e2e sidecar leaves --port at its default; the chart spells it out.
     const withoutPort = chartReporter.args!.filter((a, i, all) => a !== '--port' && all[i - 1] !== '--port');

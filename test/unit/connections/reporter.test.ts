@@ -1,5 +1,7 @@
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import request from 'supertest';
@@ -198,5 +200,52 @@ describe('reading /proc in chunks', () => {
     const whole = countEstablishedInText(text, opts);
     expect(whole.established).toBeGreaterThan(200);
     expect(await readConnectionCounts({ ...opts, procPaths: { tcp: path.join(dir, 'tcp'), tcp6: path.join(dir, 'missing') } })).toEqual(whole);
+  });
+});
+
+describe("the reporter's module graph", () => {
+  // On Node 22 (the image's runtime) an ES import of node:http reads every export for the
+  // module namespace, and three of them are lazy getters that load undici — with crypto, tls,
+  // http2 and zlib: ~9 MiB of resident memory in every pod. Worse, undici compiles WebAssembly
+  // as it loads, which the chart's default NODE_OPTIONS (--jitless) turns off: the reporter would
+  // exit at start. Node 20, which runs these tests, loads no undici either way, so the guard is
+  // on the sources: every module `rainbow reporter` loads, from the CLI entry point down.
+  const srcDir = fileURLToPath(new URL('../../../webhook/src/', import.meta.url));
+  function graph(entries: string[]): Map<string, string> {
+    const seen = new Map<string, string>();
+    const visit = (file: string): void => {
+      if (seen.has(file)) return;
+      const source = readFileSync(file, 'utf8');
+      seen.set(file, source);
+      // Static value imports and re-exports; cli.ts reaches commands/reporter.ts by import().
+      for (const m of source.matchAll(/^(?:import|export)\s+(?!type\s)[^;]*?\sfrom\s+'(\.{1,2}\/[^']+)\.js';/gm)) {
+        visit(path.resolve(path.dirname(file), `${m[1]}.ts`));
+      }
+    };
+    for (const e of entries) visit(path.join(srcDir, e));
+    return seen;
+  }
+  const files = graph(['cli.ts', 'commands/reporter.ts']);
+
+  it('is the CLI, the reporter command and the modules they import, nothing more', () => {
+    expect([...files.keys()].map((f) => path.relative(srcDir, f)).sort()).toEqual([
+      'cli.ts',
+      'commands/flags.ts',
+      'commands/reporter.ts',
+      'connections/proc-net-tcp.ts',
+      'connections/reporter.ts',
+      'contract.ts',
+    ]);
+  });
+
+  it('never imports node:http or anything that loads undici as a value, nor uses fetch or WebSocket', () => {
+    for (const [file, source] of files) {
+      const valueImports = [...source.matchAll(/^(?:import|export)\s+(?!type\s)[^;]*?\sfrom\s+'([^']+)';/gm)].map((m) => m[1]);
+      expect({ file, imports: valueImports.filter((s) => /^(node:)?(https?|http2)$|^undici/.test(s!)) }).toEqual({ file, imports: [] });
+      expect({ file, uses: source.match(/\bfetch\(|new (WebSocket|EventSource)\b|import\('node:https?'\)/g) }).toEqual({ file, uses: null });
+    }
+    const reporter = files.get(path.join(srcDir, 'connections/reporter.ts'))!;
+    expect(reporter).toContain("process.getBuiltinModule('node:http')");
+    expect(reporter).toContain("process.getBuiltinModule('node:fs')");
   });
 });

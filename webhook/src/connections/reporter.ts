@@ -5,12 +5,21 @@
 //
 // Plain node:http: one route does not need a framework, and the sidecar should stay small.
 
-import { closeSync, openSync, readSync } from 'node:fs';
-import http from 'node:http';
+import type { RequestListener, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 import { DEFAULTS } from '../contract.js';
 import { EstablishedCounter, procHexForms, type ConnectionCounts } from './proc-net-tcp.js';
+
+// node:http and node:fs are taken with process.getBuiltinModule, not `import`: on Node 22 (the
+// image's runtime) an ES import of a builtin builds its module namespace by reading every
+// export, and node:http's exports include lazy getters (WebSocket, CloseEvent, MessageEvent)
+// that load undici — and with it crypto, tls, http2, zlib and worker_threads. That was ~9 MiB
+// of the reporter's resident memory for code it never runs (README, "Benchmarks"), and undici
+// compiles WebAssembly as it loads, which the chart's `--jitless` turns off: the reporter would
+// exit. A test walks the reporter's modules for such imports. The types above are erased.
+const http = process.getBuiltinModule('node:http');
+const { closeSync, openSync, readSync } = process.getBuiltinModule('node:fs');
 
 export interface ProcNetPaths {
   /** IPv4 sockets; must be readable, or the reporter answers 500 (never a false 0). */
@@ -95,7 +104,7 @@ export interface ReporterHandlerOptions {
  * The request listener, usable on any node:http server (and with supertest).
  * GET/HEAD /connections → 200 counts; other methods on /connections → 405; other paths → 404.
  */
-export function createReporterListener(opts: ReporterHandlerOptions): http.RequestListener {
+export function createReporterListener(opts: ReporterHandlerOptions): RequestListener {
   validateHandlerOptions(opts);
   const excludePorts = (): readonly number[] =>
     typeof opts.excludePorts === 'function' ? opts.excludePorts() : (opts.excludePorts ?? []);
@@ -121,7 +130,7 @@ export function createReporterListener(opts: ReporterHandlerOptions): http.Reque
   };
 }
 
-function sendJSON(res: http.ServerResponse, status: number, body: unknown): void {
+function sendJSON(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
   res.writeHead(status, {
     'Content-Type': 'application/json',
@@ -157,7 +166,7 @@ export interface ReporterOptions extends Omit<ReporterHandlerOptions, 'excludePo
 }
 
 export interface RunningReporter {
-  server: http.Server;
+  server: Server;
   address: AddressInfo;
   /** Base URL, e.g. http://127.0.0.1:9471 */
   url: string;
