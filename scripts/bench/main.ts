@@ -1,5 +1,7 @@
 // `npm run bench`: every benchmark, results in bench-results/*.json, a summary on stdout.
-// The reporter and guard benchmarks need no cluster; promotion runs on the local control plane.
+// The reporter and guard benchmarks need no cluster; promotion and apiserver run on the local control plane.
+import { benchAdmission } from './admission.js';
+import { benchApiServerCost } from './apiserver-cost.js';
 import { benchGuard } from './guard.js';
 import { benchPromotion } from './promotion.js';
 import { benchReporter } from './reporter.js';
@@ -12,6 +14,10 @@ if (want('reporter')) {
   console.log('\nreporter: /proc/net/tcp parsing and memory');
   console.log(`  → ${writeResult('reporter', await benchReporter())}`);
 }
+if (want('admission')) {
+  console.log('\nadmission round trip: autocannon → rainbow webhook over HTTPS (local control plane)');
+  console.log(`  → ${writeResult('admission', await benchAdmission())}`);
+}
 if (want('guard')) {
   console.log('\ndelete guard vs pod count');
   console.log(`  → ${writeResult('guard', await benchGuard())}`);
@@ -21,5 +27,14 @@ if (want('promotion')) {
   const r = await benchPromotion(20);
   console.log(`  p50 ${r.ms.p50} ms, p90 ${r.ms.p90} ms, p99 ${r.ms.p99} ms, max ${r.ms.max} ms`);
   console.log(`  → ${writeResult('promotion', r)}`);
+}
+if (want('apiserver')) {
+  console.log('\ncost at the API server: Service updates with vs without the webhook (local control plane)');
+  const r = await benchApiServerCost(500);
+  const f = (s: { p50: number; p90: number; p99: number; max: number }) => `p50 ${s.p50} ms, p90 ${s.p90} ms, p99 ${s.p99} ms, max ${s.max} ms`;
+  console.log(`  without webhook: ${f(r.withoutWebhook)}`);
+  console.log(`  with webhook:    ${f(r.withWebhook)}`);
+  console.log(`  ratio p50 ${r.ratio.p50}×, p99 ${r.ratio.p99}× (goal ≤ ${r.goal.maxRatio}×: ${r.goal.met ? 'met' : 'not met'}); ${r.webhook.reviewsDuringMeasurement} reviews answered`);
+  console.log(`  → ${writeResult('apiserver', r)}`);
 }
 process.exit(0);

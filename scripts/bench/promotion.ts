@@ -8,6 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { AppsV1Api, CoreV1Api, KubeConfig, PatchStrategy, Watch, setHeaderOptions, type V1Deployment, type V1Service } from '@kubernetes/client-node';
 import { up } from '../cluster/control-plane.js';
 import { kubeconfigPath, repoRoot } from '../cluster/paths.js';
+import { benchColor, benchService } from './cluster-objects.js';
 import { quantile, round } from './common.js';
 
 export interface PromotionResult {
@@ -16,31 +17,6 @@ export interface PromotionResult {
   samples: number[];
 }
 
-
-function colorDeployment(app: string, color: string): V1Deployment {
-  const labels = { 'rainbow.dev/app': app, 'rainbow.dev/color': color };
-  return {
-    metadata: { name: `${app}-${color}`, labels },
-    spec: {
-      replicas: 1,
-      selector: { matchLabels: labels },
-      template: {
-        metadata: { labels },
-        spec: {
-          terminationGracePeriodSeconds: 1,
-          containers: [
-            {
-              name: 'app',
-              image: 'rainbow:bench',
-              args: ['reporter', '--ports', '8081'],
-              readinessProbe: { httpGet: { path: '/connections', port: 9471 }, periodSeconds: 1, initialDelaySeconds: 1 },
-            },
-          ],
-        },
-      },
-    },
-  };
-}
 
 export async function benchPromotion(iterations = 20, say: (l: string) => void = console.log): Promise<PromotionResult> {
   await up();
@@ -74,16 +50,13 @@ export async function benchPromotion(iterations = 20, say: (l: string) => void =
       }, () => undefined),
     );
     const first = 'c00000';
-    await apps.createNamespacedDeployment({ namespace: ns, body: colorDeployment(app, first) });
-    await core.createNamespacedService({
-      namespace: ns,
-      body: { metadata: { name: app, labels: { 'rainbow.dev/app': app } }, spec: { selector: { 'rainbow.dev/app': app, 'rainbow.dev/color': first }, ports: [{ port: 8081 }] } },
-    });
+    await apps.createNamespacedDeployment({ namespace: ns, body: benchColor(app, first) });
+    await core.createNamespacedService({ namespace: ns, body: benchService(app, first) });
     const samples: number[] = [];
     let previous = first;
     for (let i = 1; i <= iterations; i++) {
       const color = `c${String(i).padStart(5, '0')}`;
-      await apps.createNamespacedDeployment({ namespace: ns, body: colorDeployment(app, color) });
+      await apps.createNamespacedDeployment({ namespace: ns, body: benchColor(app, color) });
       // What the webhook does when Helm asks for a color that is not Available yet.
       await core.patchNamespacedService(
         { namespace: ns, name: app, body: { metadata: { annotations: { 'rainbow.dev/pending-color': color } } } },

@@ -1,0 +1,94 @@
+// A real `rainbow webhook` for the benchmarks: a local process with a self-signed certificate on
+// a free port of 127.0.0.1, reading the local cluster, started detached and stopped by PID.
+import https from 'node:https';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { kubeconfigPath, repoRoot } from '../cluster/paths.js';
+import { eventually } from '../cluster/poll.js';
+import { freePort, isRunning, startDaemon, stopDaemon } from '../cluster/processes.js';
+
+export interface WebhookProcess {
+  url: string;
+  /** The CA of its serving certificate (PEM), for clients and caBundles. */
+  ca: string;
+  pid: number;
+  log: string;
+  /** Sum of a counter or gauge's samples on /metrics whose labels contain `labels` (e.g. 'webhook="mutate-services"'). */
+  metric(name: string, labels?: string): Promise<number>;
+  /** Stops it by PID; keeps its log (and says where) when `keepLog`. */
+  stop(keepLog?: boolean): Promise<void>;
+}
+
+export interface WebhookProcessOptions {
+  /** Flags beyond TLS, address and kubeconfig, e.g. ['--reads', 'live']. */
+  args?: string[];
+  /** Pin it to this CPU list with taskset (e.g. '0'). */
+  cpu?: string;
+}
+
+/** GET over HTTPS trusting only `ca`. */
+export function httpsGet(url: string, ca: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = https.get(url, { ca, timeout: 5000 }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (body += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error(`GET ${url}: timed out`)));
+    req.on('error', reject);
+  });
+}
+
+/** Sum of the samples of `name` in Prometheus text whose label set contains `labels`. */
+export function sumMetric(text: string, name: string, labels = ''): number {
+  let total = 0;
+  for (const line of text.split('\n')) {
+    if ((line.startsWith(`${name}{`) || line.startsWith(`${name} `)) && line.includes(labels)) total += Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return total;
+}
+
+/**
+ * Starts the webhook and resolves once it serves (/readyz) and, reading from watch caches, once
+ * they have synced, so what follows measures the steady state.
+ */
+export async function startWebhookProcess(opts: WebhookProcessOptions = {}): Promise<WebhookProcess> {
+  const args = opts.args ?? [];
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'rainbow-bench-webhook-'));
+  const caFile = path.join(dir, 'ca.crt');
+  const log = path.join(dir, 'webhook.log');
+  const port = await freePort();
+  const url = `https://127.0.0.1:${port}`;
+  const cli = [path.join(repoRoot, 'dist', 'webhook', 'src', 'cli.js'), 'webhook', '--self-signed', '--bind', '127.0.0.1', '--port', String(port), '--ca-bundle-out', caFile, '--kubeconfig', kubeconfigPath, ...args];
+  const daemon = opts.cpu ? startDaemon('webhook', 'taskset', ['-c', opts.cpu, process.execPath, ...cli], log) : startDaemon('webhook', process.execPath, cli, log);
+  const hint = { abort: () => (isRunning(daemon) ? undefined : `rainbow webhook exited; see ${log}`), hint: `webhook log: ${log}` };
+  const stop = async (keepLog = false) => {
+    await stopDaemon(daemon);
+    if (keepLog) console.log(`  webhook log kept: ${log}`);
+    else rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    const ca = await eventually('the webhook to write its CA', async () => existsSync(caFile) && readFileSync(caFile, 'utf8').includes('END CERTIFICATE') && readFileSync(caFile, 'utf8'), 30_000, 100, hint);
+    await eventually('the webhook /readyz', async () => (await httpsGet(`${url}/readyz`, ca)).status === 200, 30_000, 100, hint);
+    const live = /--reads[= ]live\b/.test(args.join(' '));
+    if (!live) await eventually('the webhook to log that its watch caches synced', async () => readFileSync(log, 'utf8').includes('watch caches synced'), 30_000, 100, hint);
+    return {
+      url,
+      ca,
+      pid: daemon.pid,
+      log,
+      async metric(name, labels) {
+        const res = await httpsGet(`${url}/metrics`, ca);
+        if (res.status !== 200) throw new Error(`webhook /metrics answered ${res.status}`);
+        return sumMetric(res.body, name, labels);
+      },
+      stop,
+    };
+  } catch (err) {
+    await stop(true);
+    throw err;
+  }
+}
