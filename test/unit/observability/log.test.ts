@@ -1,4 +1,4 @@
-import { createLogger, LOG_LEVEL_ENV, REDACTED, reviewLogger, scrubSecrets } from '../../../webhook/src/observability/log.js';
+import { censorSecrets, createLogger, LOG_LEVEL_ENV, REDACTED, reviewLogger, scrubSecrets } from '../../../webhook/src/observability/log.js';
 
 /** A pino destination that keeps the parsed lines. */
 function collector(): { lines: Record<string, unknown>[]; write(msg: string): void } {
@@ -102,5 +102,27 @@ describe('scrubSecrets (text that redaction by path cannot reach)', () => {
   it('leaves ordinary lines alone', () => {
     expect(scrubSecrets('{"msg":"basic settings: Bearer of bad news, eyJ"}')).toBe('{"msg":"basic settings: Bearer of bad news, eyJ"}');
     expect(scrubSecrets('{"msg":"Authorization: Bearer abcdefgh12345678"}')).toBe(`{"msg":"Authorization: Bearer ${REDACTED}"}`);
+  });
+});
+
+describe('censorSecrets (redaction by path, compiled once)', () => {
+  it('censors the paths at their depth only, and copies nothing when nothing is censored', () => {
+    const plain = { uid: 'u', kind: 'Service', nested: { name: 'web', list: [1, 2] } };
+    expect(censorSecrets(plain)).toBe(plain);
+    const withKubeconfig = { kc: { user: { token: 'T', name: 'admin' } }, user: { 'client-key-data': 'K' }, spec: { stringData: { a: 'b' } }, deep: { a: { key: 'stays: three levels down' } } };
+    expect(censorSecrets(withKubeconfig)).toEqual({
+      kc: { user: { token: REDACTED, name: 'admin' } },
+      user: { 'client-key-data': REDACTED },
+      spec: { stringData: REDACTED },
+      deep: { a: { key: 'stays: three levels down' } },
+    });
+    expect(withKubeconfig.kc.user.token).toBe('T'); // the caller's object is not modified
+    expect(censorSecrets({ items: [{ token: 'two levels down, in an array' }] })).toEqual({ items: [{ token: 'two levels down, in an array' }] });
+  });
+
+  it("censors a child logger's bindings too", () => {
+    const out = collector();
+    createLogger({ destination: out, env: {} }).child({ token: 'TOKEN-9', uid: 'u', headers: { authorization: 'Basic QQ' } }).info('x');
+    expect(out.lines[0]).toMatchObject({ token: REDACTED, uid: 'u', headers: { authorization: REDACTED } });
   });
 });
