@@ -15,10 +15,11 @@ import autocannon from 'autocannon';
 import { AppsV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { isDeploymentAvailable } from '../../webhook/src/policies/availability.js';
 import { up } from '../cluster/control-plane.js';
+import { httpsGet } from '../cluster/https-get.js';
 import { kubeconfigPath, repoRoot } from '../cluster/paths.js';
 import { eventually } from '../cluster/poll.js';
 import { benchColor, benchService } from './cluster-objects.js';
-import { quantile, round } from './common.js';
+import { percentiles, round, type Percentiles } from './common.js';
 import { startWebhookProcess, sumMetric, type WebhookProcess } from './webhook-process.js';
 
 type Reads = 'cache' | 'live';
@@ -31,7 +32,7 @@ export interface AdmissionRun {
   seconds: number;
   requests: number;
   reviewsPerSecond: number;
-  latencyMs: { p50: number; p90: number; p99: number; max: number };
+  latencyMs: Percentiles;
   /** Non-2xx answers, socket errors and timeouts: must all be 0 for the run to count. */
   failures: number;
   /** LIST calls the API server served to the webhook during the run, per review. */
@@ -52,16 +53,7 @@ const FIXTURE = path.join(repoRoot, 'test', 'fixtures', 'admission', 'service-up
 async function listCount(kc: KubeConfig): Promise<number> {
   const opts: https.RequestOptions = {};
   await kc.applyToHTTPSOptions(opts);
-  const text = await new Promise<string>((resolve, reject) => {
-    https
-      .get(`${kc.getCurrentCluster()!.server}/metrics`, opts, (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (c: string) => (body += c));
-        res.on('end', () => resolve(body));
-      })
-      .on('error', reject);
-  });
+  const { body: text } = await httpsGet(`${kc.getCurrentCluster()!.server}/metrics`, opts);
   return ['deployments', 'services'].reduce((n, resource) => n + sumMetric(text, 'apiserver_request_total', `resource="${resource}",scope="namespace",subresource="",verb="LIST"`), 0);
 }
 
@@ -208,7 +200,7 @@ export async function benchAdmission(say: (l: string) => void = console.log, sec
             seconds,
             requests,
             reviewsPerSecond: round(requests / seconds, 0),
-            latencyMs: { p50: round(quantile(ms, 0.5), 2), p90: round(quantile(ms, 0.9), 2), p99: round(quantile(ms, 0.99), 2), max: round(quantile(ms, 1), 2) },
+            latencyMs: percentiles(ms, 2),
             failures,
             listsPerReview: round(lists / Math.max(1, requests), 2),
           };

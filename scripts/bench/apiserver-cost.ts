@@ -42,16 +42,11 @@ import { kubeconfigPath } from '../cluster/paths.js';
 import { serviceWebhookConfiguration } from '../cluster/webhook-registration.js';
 import { eventually } from '../cluster/poll.js';
 import { benchColor, benchService } from './cluster-objects.js';
-import { quantile, round } from './common.js';
+import { percentiles, round, type Percentiles } from './common.js';
 import { startWebhookProcess } from './webhook-process.js';
 
-interface Stats {
+interface Stats extends Percentiles {
   samples: number;
-  p50: number;
-  p90: number;
-  p99: number;
-  max: number;
-  min: number;
   mean: number;
 }
 
@@ -75,16 +70,7 @@ const COLOR = 'c1a2b3';
 const MAX_RATIO = 1.3;
 
 function stats(values: number[]): Stats {
-  const sorted = [...values].sort((a, b) => a - b);
-  return {
-    samples: values.length,
-    min: round(sorted[0], 2),
-    p50: round(quantile(sorted, 0.5), 2),
-    p90: round(quantile(sorted, 0.9), 2),
-    p99: round(quantile(sorted, 0.99), 2),
-    max: round(sorted[sorted.length - 1], 2),
-    mean: round(values.reduce((a, b) => a + b, 0) / values.length, 2),
-  };
+  return { samples: values.length, ...percentiles(values, 2), mean: round(values.reduce((a, b) => a + b, 0) / values.length, 2) };
 }
 
 export interface ApiServerCostOptions {

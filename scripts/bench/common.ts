@@ -13,6 +13,21 @@ export function quantile(values: readonly number[], q: number): number {
 
 export const round = (n: number, digits = 1) => Math.round(n * 10 ** digits) / 10 ** digits;
 
+export interface Percentiles {
+  min: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+}
+
+/** min, p50, p90, p99 and max of `values` (sorted once), rounded to `digits`. */
+export function percentiles(values: readonly number[], digits = 1): Percentiles {
+  const sorted = [...values].sort((a, b) => a - b);
+  const at = (q: number) => round(quantile(sorted, q), digits);
+  return { min: round(sorted[0]!, digits), p50: at(0.5), p90: at(0.9), p99: at(0.99), max: round(sorted[sorted.length - 1]!, digits) };
+}
+
 export function writeResult(name: string, result: object): string {
   const dir = path.join(repoRoot, 'bench-results');
   mkdirSync(dir, { recursive: true });

@@ -9,11 +9,11 @@ import { AppsV1Api, CoreV1Api, KubeConfig, PatchStrategy, Watch, setHeaderOption
 import { up } from '../cluster/control-plane.js';
 import { kubeconfigPath, repoRoot } from '../cluster/paths.js';
 import { benchColor, benchService } from './cluster-objects.js';
-import { quantile, round } from './common.js';
+import { percentiles, round, type Percentiles } from './common.js';
 
 export interface PromotionResult {
   iterations: number;
-  ms: { p50: number; p90: number; p99: number; max: number; min: number };
+  ms: Percentiles;
   samples: number[];
 }
 
@@ -73,13 +73,7 @@ export async function benchPromotion(iterations = 20, say: (l: string) => void =
       await apps.deleteNamespacedDeployment({ namespace: ns, name: `${app}-${previous}` });
       previous = color;
     }
-    const sorted = [...samples].sort((a, b) => a - b);
-    return {
-      iterations,
-      samples: samples.map((x) => round(x)),
-      ms: { min: round(sorted[0]), p50: round(quantile(sorted, 0.5)), p90: round(quantile(sorted, 0.9)), p99: round(quantile(sorted, 0.99)), max: round(sorted[sorted.length - 1]) },
-
-    };
+    return { iterations, samples: samples.map((x) => round(x)), ms: percentiles(samples) };
   } finally {
     for (const a of aborts) a.abort();
     controller.kill('SIGTERM');

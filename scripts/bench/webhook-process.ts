@@ -1,9 +1,9 @@
 // A real `rainbow webhook` for the benchmarks: a local process with a self-signed certificate on
 // a free port of 127.0.0.1, reading the local cluster, started detached and stopped by PID.
-import https from 'node:https';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { httpsGet } from '../cluster/https-get.js';
 import { kubeconfigPath, repoRoot } from '../cluster/paths.js';
 import { eventually } from '../cluster/poll.js';
 import { freePort, isRunning, startDaemon, stopDaemon } from '../cluster/processes.js';
@@ -25,21 +25,6 @@ export interface WebhookProcessOptions {
   args?: string[];
   /** Pin it to this CPU list with taskset (e.g. '0'). */
   cpu?: string;
-}
-
-/** GET over HTTPS trusting only `ca`. */
-export function httpsGet(url: string, ca: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = https.get(url, { ca, timeout: 5000 }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (body += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-      res.on('error', reject);
-    });
-    req.on('timeout', () => req.destroy(new Error(`GET ${url}: timed out`)));
-    req.on('error', reject);
-  });
 }
 
 /** Sum of the samples of `name` in Prometheus text whose label set contains `labels`. */
@@ -72,7 +57,7 @@ export async function startWebhookProcess(opts: WebhookProcessOptions = {}): Pro
   };
   try {
     const ca = await eventually('the webhook to write its CA', async () => existsSync(caFile) && readFileSync(caFile, 'utf8').includes('END CERTIFICATE') && readFileSync(caFile, 'utf8'), 30_000, 100, hint);
-    await eventually('the webhook /readyz', async () => (await httpsGet(`${url}/readyz`, ca)).status === 200, 30_000, 100, hint);
+    await eventually('the webhook /readyz', async () => (await httpsGet(`${url}/readyz`, { ca })).status === 200, 30_000, 100, hint);
     const live = /--reads[= ]live\b/.test(args.join(' '));
     if (!live) await eventually('the webhook to log that its watch caches synced', async () => readFileSync(log, 'utf8').includes('watch caches synced'), 30_000, 100, hint);
     return {
@@ -81,7 +66,7 @@ export async function startWebhookProcess(opts: WebhookProcessOptions = {}): Pro
       pid: daemon.pid,
       log,
       async metric(name, labels) {
-        const res = await httpsGet(`${url}/metrics`, ca);
+        const res = await httpsGet(`${url}/metrics`, { ca });
         if (res.status !== 200) throw new Error(`webhook /metrics answered ${res.status}`);
         return sumMetric(res.body, name, labels);
       },

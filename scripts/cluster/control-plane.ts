@@ -1,6 +1,5 @@
 // `scripts/local-cluster up|down|status`: etcd, kube-apiserver, kube-controller-manager,
 // kube-scheduler and the node simulator, all on 127.0.0.1, tracked by PID in .local-cluster/state.json.
-import https from 'node:https';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -11,6 +10,7 @@ import { writeKubeconfig } from './kubeconfig.js';
 import { bin, kubeconfigPath, logDir, pkiDir, repoRoot, stateDir, statePath } from './paths.js';
 import { freePort, isListening, isRunning, startDaemon, stopDaemon, type Daemon } from './processes.js';
 import { progress, elapsed } from './progress.js';
+import { httpsGet } from './https-get.js';
 import { eventually } from './poll.js';
 import { podProcessDir, readPodProcesses } from './node-simulator/pod-processes.js';
 
@@ -43,22 +43,8 @@ function waitFor(what: string, check: () => Promise<boolean>, timeoutMs: number,
   });
 }
 
-function httpsGet(url: string, pki: ClusterPki): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = https.get(
-      url,
-      { ca: readFileSync(pki.caCert), cert: readFileSync(pki.adminCert), key: readFileSync(pki.adminKey), timeout: 5000 },
-      (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (c: string) => (body += c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-      },
-    );
-    req.on('timeout', () => req.destroy(new Error(`GET ${url} timed out`)));
-    req.on('error', reject);
-  });
-}
+const adminGet = (url: string, pki: ClusterPki) =>
+  httpsGet(url, { ca: readFileSync(pki.caCert), cert: readFileSync(pki.adminCert), key: readFileSync(pki.adminKey) });
 
 async function httpOk(url: string): Promise<boolean> {
   const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
@@ -143,7 +129,7 @@ export async function up(): Promise<ClusterState> {
     ]);
     await waitFor(
       'kube-apiserver /readyz',
-      async () => (await httpsGet(`${server}/readyz`, pki)).status === 200,
+      async () => (await adminGet(`${server}/readyz`, pki)).status === 200,
       90_000,
       apiserver.log,
       apiserver,
@@ -188,14 +174,14 @@ export async function up(): Promise<ClusterState> {
 
     await waitFor(
       'the default ServiceAccount',
-      async () => (await httpsGet(`${server}/api/v1/namespaces/default/serviceaccounts/default`, pki)).status === 200,
+      async () => (await adminGet(`${server}/api/v1/namespaces/default/serviceaccounts/default`, pki)).status === 200,
       60_000,
       log('kube-controller-manager'),
     );
     await waitFor(
       `node ${NODE_NAME} Ready`,
       async () => {
-        const res = await httpsGet(`${server}/api/v1/nodes/${NODE_NAME}`, pki);
+        const res = await adminGet(`${server}/api/v1/nodes/${NODE_NAME}`, pki);
         if (res.status !== 200) return false;
         const conds = (JSON.parse(res.body).status?.conditions ?? []) as { type: string; status: string }[];
         return conds.some((c) => c.type === 'Ready' && c.status === 'True');
@@ -295,7 +281,7 @@ export async function restartDaemon(name: string, downMs = 0): Promise<Daemon> {
   writeFileSync(statePath, JSON.stringify(state, null, 2));
   if (name === 'kube-apiserver') {
     const pki = await ensurePki(pkiDir);
-    await waitFor('kube-apiserver /readyz after restart', async () => (await httpsGet(`${state.server}/readyz`, pki)).status === 200, 90_000, fresh.log, fresh);
+    await waitFor('kube-apiserver /readyz after restart', async () => (await adminGet(`${state.server}/readyz`, pki)).status === 200, 90_000, fresh.log, fresh);
   }
   return fresh;
 }

@@ -3,9 +3,9 @@
 // runs inside it as a pod of the rainbow image under its own ServiceAccount and RBAC. Both are
 // scoped to one app namespace so tests never act on each other's objects.
 import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
-import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
+import { httpsGet } from '../../../scripts/cluster/https-get.js';
 import { kubeconfigPath, repoRoot } from '../../../scripts/cluster/paths.js';
 import { clients, eventually, helm, type CommandResult } from './cluster.js';
 import { freePort, startRainbow, type LocalProcess } from './processes.js';
@@ -31,14 +31,7 @@ export interface RainbowSystem {
 async function webhookReady(url: string, ca: string, proc: LocalProcess): Promise<void> {
   await eventually('webhook /readyz', async () => {
     if (proc.proc.exitCode !== null || proc.proc.signalCode !== null) throw new Error(`webhook exited; see ${proc.log}:\n${proc.output()}`);
-    return new Promise<boolean>((resolve) => {
-      const req = https.get(`${url}/readyz`, { ca, timeout: 2_000 }, (res) => {
-        res.resume();
-        resolve(res.statusCode === 200);
-      });
-      req.on('timeout', () => req.destroy());
-      req.on('error', () => resolve(false));
-    });
+    return (await httpsGet(`${url}/readyz`, { ca }, 2_000)).status === 200;
   }, 30_000, 100);
 }
 

@@ -4,8 +4,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
-import { apiClient } from '../../../webhook/src/cluster/kube.js';
-import { apiErrorMessage } from '../../../webhook/src/controller/kube-io.js';
+import { apiClient, apiErrorMessage } from '../../../webhook/src/cluster/kube.js';
 
 let server: http.Server;
 let kc: KubeConfig;

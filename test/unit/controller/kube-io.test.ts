@@ -1,4 +1,5 @@
-import { apiErrorMessage, isAdmissionDenial, memorySource } from '../../../webhook/src/controller/kube-io.js';
+import { apiErrorMessage } from '../../../webhook/src/cluster/kube.js';
+import { isAdmissionDenial, memorySource } from '../../../webhook/src/controller/kube-io.js';
 import { startMetricsServer, createControllerMetrics, recordColors, forgetApp } from '../../../webhook/src/controller/metrics.js';
 import { deployment, service } from '../policies/builders.js';
 

@@ -9,7 +9,7 @@
 // color as not Available and keeps the serving one (pending-color), the safe side. The guard may
 // not see a Service that just moved away (it refuses, the safe side) or a pod created within the
 // window (one that cannot have been Ready, let alone hold connections, so nothing is lost).
-import { AppsV1Api, CoreV1Api, type KubeConfig, type KubernetesObject, type ObjectCache, type V1Deployment, type V1Namespace, type V1Pod, type V1Service } from '@kubernetes/client-node';
+import { AppsV1Api, CoreV1Api, type KubeConfig, type KubernetesListObject, type KubernetesObject, type ObjectCache, type V1Deployment, type V1Namespace, type V1Pod, type V1Service } from '@kubernetes/client-node';
 import { LABEL_APP, LABEL_COLOR } from '../contract.js';
 import { startInformer, type ResilientInformer } from './informer.js';
 import type { ClusterReads } from './snapshots.js';
@@ -71,28 +71,18 @@ export interface CachedReadsOptions {
 export function startCachedReads(kc: KubeConfig, fallback: ClusterReads, opts: CachedReadsOptions = {}): CachedReads {
   const core = apiClient(kc, CoreV1Api);
   const apps = apiClient(kc, AppsV1Api);
-  const onError = (resource: string) => (err: unknown, ms: number) => opts.onError?.(resource, err, ms);
+  const watch = <T extends KubernetesObject>(resource: string, path: string, list: () => Promise<KubernetesListObject<T>>, labelSelector?: string) =>
+    startInformer<T>(kc, path, list, {
+      labelSelector,
+      onError: (err, ms) => opts.onError?.(resource, err, ms),
+      onRecovered: () => opts.onRecovered?.(resource),
+    });
   const appLabel = LABEL_APP;
   const podLabels = `${LABEL_APP},${LABEL_COLOR}`;
-  const deployments = startInformer<V1Deployment>(kc, '/apis/apps/v1/deployments', () => apps.listDeploymentForAllNamespaces({ labelSelector: appLabel }), {
-    labelSelector: appLabel,
-    onError: onError('Deployment'),
-    onRecovered: () => opts.onRecovered?.('Deployment'),
-  });
-  const services = startInformer<V1Service>(kc, '/api/v1/services', () => core.listServiceForAllNamespaces({ labelSelector: appLabel }), {
-    labelSelector: appLabel,
-    onError: onError('Service'),
-    onRecovered: () => opts.onRecovered?.('Service'),
-  });
-  const pods = startInformer<V1Pod>(kc, '/api/v1/pods', () => core.listPodForAllNamespaces({ labelSelector: podLabels }), {
-    labelSelector: podLabels,
-    onError: onError('Pod'),
-    onRecovered: () => opts.onRecovered?.('Pod'),
-  });
-  const namespaces = startInformer<V1Namespace>(kc, '/api/v1/namespaces', () => core.listNamespace(), {
-    onError: onError('Namespace'),
-    onRecovered: () => opts.onRecovered?.('Namespace'),
-  });
+  const deployments = watch<V1Deployment>('Deployment', '/apis/apps/v1/deployments', () => apps.listDeploymentForAllNamespaces({ labelSelector: appLabel }), appLabel);
+  const services = watch<V1Service>('Service', '/api/v1/services', () => core.listServiceForAllNamespaces({ labelSelector: appLabel }), appLabel);
+  const pods = watch<V1Pod>('Pod', '/api/v1/pods', () => core.listPodForAllNamespaces({ labelSelector: podLabels }), podLabels);
+  const namespaces = watch<V1Namespace>('Namespace', '/api/v1/namespaces', () => core.listNamespace());
   const informers: { [K in keyof ReadCaches]: ResilientInformer<KubernetesObject> } = { deployments, services, pods, namespaces };
   const all = Object.values(informers);
   const reads = readsFromCaches(

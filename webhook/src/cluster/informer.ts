@@ -7,8 +7,8 @@ export interface ResilientInformer<T extends KubernetesObject> {
   /** Resolves after the first successful list. */
   synced: Promise<void>;
   /**
-   * True from a successful list until the next list or watch failure: while false, the cache
-   * holds the last state seen and may be missing changes.
+   * True from a successful list, or a watch established again, until the next list or watch
+   * failure: while false, the cache holds the last state seen and may be missing changes.
    */
   healthy(): boolean;
   stop(): Promise<void>;

@@ -40,3 +40,20 @@ export function statusOf(err: unknown): number | undefined {
   const code = (err as { code?: unknown })?.code;
   return typeof code === 'number' ? code : undefined;
 }
+
+/** The message of a failed API call: the Status message of the body when there is one. */
+export function apiErrorMessage(err: unknown): string {
+  const e = err as { body?: unknown; message?: string; name?: string };
+  if (e?.name === 'AbortError') return 'no answer from the API server before the request deadline (the request was aborted)';
+  let body = e?.body;
+  if (typeof body === 'string') {
+    const text = body;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      return text.trim() || String(e?.message ?? err);
+    }
+  }
+  const m = (body as { message?: unknown } | undefined)?.message;
+  return typeof m === 'string' && m ? m : String(e?.message ?? err);
+}

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import path from 'node:path';
-import { loadKubeConfig } from '../cluster/kube.js';
+import { apiErrorMessage, loadKubeConfig } from '../cluster/kube.js';
 import { startCachedReads, type CachedReads } from '../cluster/cached-reads.js';
 import { liveReads } from '../cluster/live-reads.js';
 import { snapshotReader } from '../cluster/snapshots.js';
@@ -217,7 +217,7 @@ export async function run(args: string[]): Promise<void> {
   if (readsFrom === 'cache') {
     const started = Date.now();
     caches = startCachedReads(kc, live, {
-      onError: (resource, err, retryInMs) => log.warn({ resource, err: (err as Error)?.message ?? String(err), retryInMs }, 'watch cache: list/watch failed; its reads go to the API server until it watches again'),
+      onError: (resource, err, retryInMs) => log.warn({ resource, err: apiErrorMessage(err), retryInMs }, 'watch cache: list/watch failed; its reads go to the API server until it watches again'),
       onRecovered: (resource) => log.info({ resource }, 'watch cache: watching again; reviews read from it again'),
     });
     void caches.synced.then(() => log.info({ ms: Date.now() - started }, 'watch caches synced: reviews read from them now'));

@@ -14,7 +14,7 @@ import {
   type V1Service,
 } from '@kubernetes/client-node';
 import { startInformer, type ResilientInformer } from '../cluster/informer.js';
-import { apiClient, statusOf } from '../cluster/kube.js';
+import { apiClient, apiErrorMessage, statusOf } from '../cluster/kube.js';
 import { LABEL_APP } from '../contract.js';
 import { FIELD_MANAGER, withoutManager } from './field-ownership.js';
 
@@ -46,23 +46,6 @@ export interface ControllerApi {
   /** propagationPolicy Background; with `uid`, only that incarnation of the Deployment. */
   deleteDeployment(namespace: string, name: string, uid?: string): Promise<void>;
   createEvent(namespace: string, event: CoreV1Event): Promise<void>;
-}
-
-/** The message of a failed API call: the Status message of the body when there is one. */
-export function apiErrorMessage(err: unknown): string {
-  const e = err as { body?: unknown; message?: string; name?: string };
-  if (e?.name === 'AbortError') return 'no answer from the API server before the request deadline (the request was aborted)';
-  let body = e?.body;
-  if (typeof body === 'string') {
-    const text = body;
-    try {
-      body = JSON.parse(text);
-    } catch {
-      return text.trim() || String(e?.message ?? err);
-    }
-  }
-  const m = (body as { message?: unknown } | undefined)?.message;
-  return typeof m === 'string' && m ? m : String(e?.message ?? err);
 }
 
 /** 403 with an admission webhook's denial (rather than missing RBAC). */

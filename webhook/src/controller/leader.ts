@@ -19,10 +19,9 @@
 import { hostname } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { CoordinationV1Api, V1MicroTime, type KubeConfig, type V1Lease } from '@kubernetes/client-node';
-import { apiClient, statusOf } from '../cluster/kube.js';
+import { apiClient, apiErrorMessage, statusOf } from '../cluster/kube.js';
 import { createLogger, type Logger } from '../observability/log.js';
 import { toDate } from '../policies/objects.js';
-import { apiErrorMessage } from './kube-io.js';
 
 export const LEASE_NAME = 'rainbow-controller';
 

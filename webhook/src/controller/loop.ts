@@ -15,13 +15,13 @@
 import { hostname } from 'node:os';
 import type { CoreV1Event, V1Deployment, V1Service } from '@kubernetes/client-node';
 import { askPods as defaultAskPods } from '../connections/ask-pods.js';
-import { statusOf } from '../cluster/kube.js';
+import { apiErrorMessage, statusOf } from '../cluster/kube.js';
 import { ANNOTATION_DRAIN_STARTED, ANNOTATION_FORCE_DELETE, ANNOTATION_PENDING_COLOR, LABEL_APP, LABEL_COLOR } from '../contract.js';
 import { createLogger, type Logger } from '../observability/log.js';
 import { appOf, colorOfDeployment, deploymentOfColor, isDeploymentAvailable } from '../policies/availability.js';
 import { formatDuration } from '../policies/durations.js';
 import { annotationOf } from '../policies/objects.js';
-import { apiErrorMessage, isAdmissionDenial, type ControllerApi, type ObjectSource } from './kube-io.js';
+import { isAdmissionDenial, type ControllerApi, type ObjectSource } from './kube-io.js';
 import { forgetApp, recordColors, type ControllerMetrics } from './metrics.js';
 import {
   formatDrainStarted,

@@ -95,12 +95,13 @@ function censorAt(value: unknown, nodes: readonly PathNode[]): unknown {
   for (const key of Object.keys(obj)) {
     let censor = false;
     const deeper: PathNode[] = [];
+    const visit = (m: PathNode | undefined) => {
+      if (m?.censor) censor = true;
+      else if (m) deeper.push(m);
+    };
     for (const n of nodes) {
-      for (const m of [n.named.get(key), n.any]) {
-        if (!m) continue;
-        if (m.censor) censor = true;
-        else deeper.push(m);
-      }
+      visit(n.named.get(key));
+      visit(n.any);
     }
     const v = censor ? REDACTED : deeper.length > 0 ? censorAt(obj[key], deeper) : obj[key];
     if (v === obj[key]) continue;
@@ -147,7 +148,6 @@ export function createLogger(opts: CreateLoggerOptions = {}): Logger {
     formatters: {
       // "level":"info" rather than 30: read by people (kubectl logs) as much as by machines.
       level: (label: string) => ({ level: label }),
-      bindings: censorSecrets,
       log: censorSecrets,
     },
   };

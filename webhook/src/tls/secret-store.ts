@@ -15,7 +15,7 @@ import { createSecureContext } from 'node:tls';
 
 import { CoreV1Api, type KubeConfig, type V1OwnerReference, type V1Secret } from '@kubernetes/client-node';
 
-import { apiClient, statusOf } from '../cluster/kube.js';
+import { apiClient, apiErrorMessage, statusOf } from '../cluster/kube.js';
 import { CA_FILE, CERT_FILE, KEY_FILE, generateServingCertificate, type ServingCertificate } from './self-signed.js';
 
 export const TLS_SECRET_TYPE = 'kubernetes.io/tls';
@@ -153,18 +153,8 @@ export function kubeSecretIO(kc: KubeConfig): SecretIO {
 /** "forbidden (message)" etc. out of a client-node ApiException. */
 export function describeApiError(err: unknown): string {
   const code = statusOf(err);
-  let body = (err as { body?: unknown })?.body;
-  if (typeof body === 'string') {
-    try {
-      body = JSON.parse(body);
-    } catch {
-      /* plain text */
-    }
-  }
-  const message = (body as { message?: unknown })?.message;
-  const text = typeof message === 'string' && message ? message : (err as Error)?.message ?? String(err);
   const reason = code === 403 ? 'forbidden' : code === 404 ? 'not found' : code === 409 ? 'conflict' : code === 401 ? 'unauthorized' : code ? `HTTP ${code}` : 'error';
-  return `${reason}: ${text}`;
+  return `${reason}: ${apiErrorMessage(err)}`;
 }
 
 function secretError(verb: 'get' | 'create' | 'update', namespace: string, name: string, err: unknown): Error {
