@@ -132,8 +132,10 @@ async function paced(w: WebhookProcess, body: string, rate: number, seconds: num
       const at = t0 + (i * 1000) / rate;
       const wait = at - performance.now();
       if (wait > 1) await sleep(wait);
-      // A review sent a moment early (timers have 1 ms steps) is timed from when it was sent.
-      inFlight.push(one(Math.max(at, performance.now())));
+      // Timed from the earlier of its moment and its sending: one sent late (the sender itself held
+      // up) still counts from its moment, one sent a moment early (timers have 1 ms steps) from
+      // when it went out.
+      inFlight.push(one(Math.min(at, performance.now())));
     }
     await Promise.all(inFlight);
     return { ms, failures };

@@ -25,6 +25,8 @@ export interface WebhookProcessOptions {
   args?: string[];
   /** Pin it to this CPU list with taskset (e.g. '0'). */
   cpu?: string;
+  /** Flags for node itself, before the script (e.g. ['--trace-gc']). */
+  nodeArgs?: string[];
 }
 
 /** Sum of the samples of `name` in Prometheus text whose label set contains `labels`. */
@@ -47,7 +49,7 @@ export async function startWebhookProcess(opts: WebhookProcessOptions = {}): Pro
   const log = path.join(dir, 'webhook.log');
   const port = await freePort();
   const url = `https://127.0.0.1:${port}`;
-  const cli = [path.join(repoRoot, 'dist', 'webhook', 'src', 'cli.js'), 'webhook', '--self-signed', '--bind', '127.0.0.1', '--port', String(port), '--ca-bundle-out', caFile, '--kubeconfig', kubeconfigPath, ...args];
+  const cli = [...(opts.nodeArgs ?? []), path.join(repoRoot, 'dist', 'webhook', 'src', 'cli.js'), 'webhook', '--self-signed', '--bind', '127.0.0.1', '--port', String(port), '--ca-bundle-out', caFile, '--kubeconfig', kubeconfigPath, ...args];
   const daemon = opts.cpu ? startDaemon('webhook', 'taskset', ['-c', opts.cpu, process.execPath, ...cli], log) : startDaemon('webhook', process.execPath, cli, log);
   const hint = { abort: () => (isRunning(daemon) ? undefined : `rainbow webhook exited; see ${log}`), hint: `webhook log: ${log}` };
   const stop = async (keepLog = false) => {

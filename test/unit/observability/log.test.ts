@@ -1,4 +1,4 @@
-import { censorSecrets, createLogger, LOG_LEVEL_ENV, REDACTED, reviewLogger, scrubSecrets } from '../../../webhook/src/observability/log.js';
+import { censorSecrets, createLogger, LOG_LEVEL_ENV, REDACTED, reviewFields, scrubSecrets } from '../../../webhook/src/observability/log.js';
 
 /** A pino destination that keeps the parsed lines. */
 function collector(): { lines: Record<string, unknown>[]; write(msg: string): void } {
@@ -55,16 +55,17 @@ describe('log', () => {
     });
   });
 
-  it('gives a child logger for a review with uid, kind, namespace and name', () => {
+  it('gives the fields that identify a review: uid, kind, namespace and name', () => {
     const out = collector();
-    const log = reviewLogger(createLogger({ destination: out, env: {} }), {
+    const log = createLogger({ destination: out, env: {} });
+    const fields = reviewFields({
       uid: '705ab4f5-6393-11e8-b7cc-42010a800002',
       kind: { kind: 'Deployment' },
       namespace: 'shop',
       name: 'web-3c3fdc',
       operation: 'DELETE',
     });
-    log.info('denied');
+    log.info(fields, 'denied');
     expect(out.lines[0]).toMatchObject({
       uid: '705ab4f5-6393-11e8-b7cc-42010a800002',
       kind: 'Deployment',
@@ -73,7 +74,7 @@ describe('log', () => {
       operation: 'DELETE',
       msg: 'denied',
     });
-    reviewLogger(createLogger({ destination: out, env: {} }), { uid: 'u', kind: 'Service' }).info('x');
+    log.info(reviewFields({ uid: 'u', kind: 'Service' }), 'x');
     expect(out.lines[1]).toMatchObject({ uid: 'u', kind: 'Service' });
     expect(out.lines[1]).not.toHaveProperty('namespace');
   });

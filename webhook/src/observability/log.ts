@@ -171,16 +171,20 @@ export interface ReviewIdentity {
   dryRun?: boolean;
 }
 
-/** Child logger whose every line carries the review's uid, kind, namespace and name. */
-export function reviewLogger(parent: Logger, review: ReviewIdentity): Logger {
+/**
+ * The fields that identify a review in its log line: uid, kind, namespace, name, operation and
+ * dryRun when set. Logged as fields of the line, not as a child logger's bindings: a child per
+ * review costs its bindings' serialization on every review.
+ */
+export function reviewFields(review: ReviewIdentity): Record<string, unknown> {
   const kind = typeof review.kind === 'string' ? review.kind : review.kind?.kind;
-  const bindings: Record<string, unknown> = { uid: review.uid };
-  if (kind !== undefined) bindings.kind = kind;
-  if (review.namespace) bindings.namespace = review.namespace;
-  if (review.name) bindings.name = review.name;
-  if (review.operation) bindings.operation = review.operation;
-  if (review.dryRun) bindings.dryRun = true;
-  return parent.child(bindings);
+  const fields: Record<string, unknown> = { uid: review.uid };
+  if (kind !== undefined) fields.kind = kind;
+  if (review.namespace) fields.namespace = review.namespace;
+  if (review.name) fields.name = review.name;
+  if (review.operation) fields.operation = review.operation;
+  if (review.dryRun) fields.dryRun = true;
+  return fields;
 }
 
 /** Type guard for level names accepted by createLogger. */

@@ -150,13 +150,15 @@ export function decideCutover(req: AdmissionRequest, snapshot: AppSnapshot): Dec
     );
   }
 
-  const after = structuredClone(svc);
-  after.spec = { ...(after.spec ?? {}), selector: { ...(after.spec?.selector ?? {}), [LABEL_COLOR]: target } };
-  const meta = (after.metadata ??= {});
+  // Copies along the changed paths only: the rest is shared with `svc`, which the patch's diff
+  // then skips without walking (a Service's managedFields alone can be kilobytes).
+  const after: V1Service = { ...svc, spec: { ...(svc.spec ?? {}), selector: { ...(svc.spec?.selector ?? {}), [LABEL_COLOR]: target } } };
+  const annotations = svc.metadata?.annotations;
   if (pending !== undefined) {
-    meta.annotations = { ...(meta.annotations ?? {}), [ANNOTATION_PENDING_COLOR]: pending };
-  } else if (meta.annotations && ANNOTATION_PENDING_COLOR in meta.annotations) {
-    delete meta.annotations[ANNOTATION_PENDING_COLOR];
+    after.metadata = { ...(svc.metadata ?? {}), annotations: { ...(annotations ?? {}), [ANNOTATION_PENDING_COLOR]: pending } };
+  } else if (annotations && ANNOTATION_PENDING_COLOR in annotations) {
+    const { [ANNOTATION_PENDING_COLOR]: _dropped, ...rest } = annotations;
+    after.metadata = { ...svc.metadata, annotations: rest };
   }
   return withWarnings(patched(svc, after, undefined, reason), ...warnings);
 }

@@ -1,8 +1,10 @@
 // The webhook's routes: the two admission endpoints of DESIGN.md, health, readiness and metrics.
 // Metrics and logs attach to the admission adapter's hooks; the handlers stay unaware of both.
-import express, { type Express } from 'express';
-import { admissionRoute, type AdmissionHandler } from '../admission/http.js';
-import { reviewLogger, type Logger } from '../observability/log.js';
+// Reviews go straight to the adapter (a node:http listener); express serves everything else.
+import type { RequestListener } from 'node:http';
+import express from 'express';
+import { admissionRoute, type AdmissionHandler, type AdmissionListener } from '../admission/http.js';
+import { reviewFields, type Logger } from '../observability/log.js';
 import { metricsHandler, recordAdmission, type RainbowMetrics } from '../observability/metrics.js';
 
 export interface WebhookAppOptions {
@@ -14,22 +16,24 @@ export interface WebhookAppOptions {
   ready: () => boolean;
 }
 
-export function webhookApp(opts: WebhookAppOptions): Express {
-  const app = express();
-  app.disable('x-powered-by');
+export function webhookApp(opts: WebhookAppOptions): RequestListener {
   const route = (webhook: string, handler: AdmissionHandler) =>
     admissionRoute(handler, {
       onReview: (o) => {
         recordAdmission(opts.metrics, { webhook, operation: o.operation, allowed: o.allowed, reason: o.reason, durationSeconds: o.durationSeconds });
-        const log = reviewLogger(opts.log, o);
-        const fields = { allowed: o.allowed, reason: o.reason, code: o.code, ms: Math.round(o.durationSeconds * 1000) };
-        if (o.error) log.error({ ...fields, err: o.error }, `${webhook}: handler failed`);
-        else log.info(fields, `${webhook}: ${o.allowed ? 'allowed' : 'denied'}`);
+        const fields = { ...reviewFields(o), allowed: o.allowed, reason: o.reason, code: o.code, ms: Math.round(o.durationSeconds * 1000) };
+        if (o.error) opts.log.error({ ...fields, err: o.error }, `${webhook}: handler failed`);
+        else opts.log.info(fields, `${webhook}: ${o.allowed ? 'allowed' : 'denied'}`);
       },
       onRejected: (o) => opts.log.warn({ httpStatus: o.httpStatus, uid: o.uid }, `${webhook}: rejected request: ${o.message}`),
     });
-  app.use('/mutate/services', route('mutate-services', opts.mutateServices));
-  app.use('/validate/deployments', route('validate-deployments', opts.validateDeployments));
+  const reviews = new Map<string, AdmissionListener>([
+    ['/mutate/services', route('mutate-services', opts.mutateServices)],
+    ['/validate/deployments', route('validate-deployments', opts.validateDeployments)],
+  ]);
+
+  const app = express();
+  app.disable('x-powered-by');
   app.get('/healthz', (_req, res) => {
     res.type('text/plain').send('ok\n');
   });
@@ -41,5 +45,12 @@ export function webhookApp(opts: WebhookAppOptions): Express {
   app.use((req, res) => {
     res.status(404).type('text/plain').send(`no such endpoint: ${req.method} ${req.path}\n`);
   });
-  return app;
+
+  return (req, res) => {
+    const url = req.url ?? '/';
+    const query = url.indexOf('?');
+    const review = reviews.get(query === -1 ? url : url.slice(0, query));
+    if (review) review(req, res);
+    else app(req, res);
+  };
 }
