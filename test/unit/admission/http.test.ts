@@ -76,6 +76,16 @@ describe('admissionRoute: answers', () => {
   });
 });
 
+describe('admissionRoute: a plain node:http listener', () => {
+  it('answers without express around it, with a JSON body and its length', async () => {
+    const res = await request(admissionRoute(() => allowed())).post('/any/path?timeout=10s').set('Content-Type', 'application/json').send(body());
+    expect(res.status).toBe(200);
+    expect(res.headers['content-type']).toBe('application/json; charset=utf-8');
+    expect(Number(res.headers['content-length'])).toBe(Buffer.byteLength(res.text));
+    expect(res.body).toEqual({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', response: { uid: DELETE_UID, allowed: true } });
+  });
+});
+
 describe('admissionRoute: malformed input gets a 4xx with a message, never a crash', () => {
   const never: AdmissionHandler = () => {
     throw new Error('the handler must not be called');
@@ -98,6 +108,12 @@ describe('admissionRoute: malformed input gets a 4xx with a message, never a cra
     );
     const form = await post(appWith(never), 'a=b', 'application/x-www-form-urlencoded');
     expect(form.status).toBe(415);
+  });
+
+  it('refuses a compressed body with 415', async () => {
+    const res = await request(appWith(never)).post(PATH).set('Content-Type', 'application/json').set('Content-Encoding', 'gzip').send('not really gzip');
+    expect(res.status).toBe(415);
+    expect(res.body).toEqual(status(415, 'UnsupportedMediaType', 'Content-Encoding "gzip" is not supported; send the AdmissionReview uncompressed'));
   });
 
   it('refuses bad JSON with 400', async () => {

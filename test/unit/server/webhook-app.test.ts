@@ -56,4 +56,8 @@ test('health and readiness; readiness drops while shutting down', async () => {
 test('unknown paths are 404 with a message', async () => {
   const res = await request(app).get('/mutate').expect(404);
   expect(res.text).toContain('no such endpoint: GET /mutate');
+  // The review paths are exact; the API server's ?timeout= query is not part of them.
+  await request(app).post('/mutate/services/extra').send(review('Service', 'UPDATE')).expect(404);
+  const ok = await request(app).post('/mutate/services?timeout=10s').send(review('Service', 'UPDATE')).expect(200);
+  expect(ok.body.response).toMatchObject({ uid: 'uid-Service-UPDATE', allowed: true });
 });
