@@ -145,6 +145,51 @@ async function reporterMemory(node: string, nodeOptions: string): Promise<Report
   }
 }
 
+export interface SharedMemory {
+  reporters: number;
+  /** Mean over the reporters of their proportional set size: file pages count once per process mapping them. */
+  meanPssMiB: number;
+  meanPssAnonMiB: number;
+  meanPssFileMiB: number;
+  meanRssMiB: number;
+}
+
+// Pss = each resident page divided by the number of processes mapping it: the node binary's
+// pages, shared by every reporter on a node (one image layer, one page cache), count once among
+// them, a process's own heap in full.
+function proportional(pid: number): { pss: number; pssAnon: number; pssFile: number; rss: number } {
+  const rollup = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+  const kB = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(rollup)?.[1] ?? NaN) / 1024;
+  return { pss: kB('Pss'), pssAnon: kB('Pss_Anon'), pssFile: kB('Pss_File'), rss: kB('Rss') };
+}
+
+/**
+ * `count` reporters side by side, as on a node running that many pods of rainbow apps: once all
+ * answer and have idled, the mean of their proportional set sizes is what each one costs there.
+ */
+async function sharedMemory(node: string, nodeOptions: string, count: number): Promise<SharedMemory> {
+  const cli = path.join(repoRoot, 'dist', 'webhook', 'src', 'cli.js');
+  const children: Array<{ pid: number; port: number; kill: () => void }> = [];
+  try {
+    for (let i = 0; i < count; i++) {
+      const port = await freePort();
+      const child = spawn(node, [cli, 'reporter', '--ports', '8080,8081', '--port', String(port), '--pod-ip', '127.0.0.1', '--bind', '127.0.0.1'], { stdio: 'ignore', env: bareEnv(nodeOptions) });
+      children.push({ pid: child.pid!, port, kill: () => child.kill('SIGTERM') });
+    }
+    for (const c of children) {
+      let status = 0;
+      for (let i = 0; i < 100 && (status = await get(c.port)) !== 200; i++) await sleep(100);
+      if (status !== 200) throw new Error(`reporter pid ${c.pid} on 127.0.0.1:${c.port} did not answer /connections within 10 s`);
+    }
+    await sleep(3000);
+    const all = children.map((c) => proportional(c.pid));
+    const mean = (f: (m: (typeof all)[number]) => number) => round(all.reduce((n, m) => n + f(m), 0) / all.length);
+    return { reporters: count, meanPssMiB: mean((m) => m.pss), meanPssAnonMiB: mean((m) => m.pssAnon), meanPssFileMiB: mean((m) => m.pssFile), meanRssMiB: mean((m) => m.rss) };
+  } finally {
+    for (const c of children) c.kill();
+  }
+}
+
 /** The count timed in a child process of `node` under `nodeOptions` (fewer runs: --jitless is slow). */
 // The child imports only the parser: on Node 22 an ES import of node:http loads undici, which
 // needs WebAssembly, which --jitless turns off, and the child would exit (the reporter itself
@@ -195,6 +240,10 @@ export async function benchReporter(say: (l: string) => void = console.log) {
   report('reporter', memory);
   const withoutChartFlags = nodeOptions ? await reporterMemory(node, '') : undefined;
   if (withoutChartFlags) report('reporter without NODE_OPTIONS', withoutChartFlags);
+  const shared = await sharedMemory(node, nodeOptions, 10);
+  say(
+    `    ${shared.reporters} reporters side by side: each ${shared.meanPssMiB} MiB proportional set size (anon ${shared.meanPssAnonMiB} + its share of file pages ${shared.meanPssFileMiB}); RSS of each ${shared.meanRssMiB} MiB`,
+  );
 
-  return { reporterRuntime: nodeVersion, chartNodeOptions: nodeOptions, parse, parseUnderChartFlags, hostSockets, baseline, memory, withoutChartFlags };
+  return { reporterRuntime: nodeVersion, chartNodeOptions: nodeOptions, parse, parseUnderChartFlags, hostSockets, baseline, memory, withoutChartFlags, shared };
 }

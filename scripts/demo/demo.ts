@@ -10,6 +10,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { AppsV1Api, CoreV1Api, KubeConfig, type V1Service } from '@kubernetes/client-node';
+import { apiClient } from '../../webhook/src/cluster/kube.js';
 import { up, startAddon } from '../cluster/control-plane.js';
 import { runTool } from '../cluster/run-tool.js';
 import { eventually } from '../cluster/poll.js';
@@ -131,8 +132,8 @@ export async function runDemo(o: DemoOptions): Promise<DemoRecord> {
     await up();
     const kc = new KubeConfig();
     kc.loadFromFile(kubeconfigPath);
-    const core = kc.makeApiClient(CoreV1Api);
-    const apps = kc.makeApiClient(AppsV1Api);
+    const core = apiClient(kc, CoreV1Api);
+    const apps = apiClient(kc, AppsV1Api);
     linkKubectlPlugin();
 
     step(`Install rainbow-system: the admission webhook (here a local process on 127.0.0.1) and the controller (a pod)`);

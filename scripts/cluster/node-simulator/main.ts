@@ -3,7 +3,7 @@
 import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { CoordinationV1Api, CoreV1Api, KubeConfig, PatchStrategy, setHeaderOptions, type V1Pod, type V1Service } from '@kubernetes/client-node';
+import { CoordinationV1Api, CoreV1Api, KubeConfig, PatchStrategy, VersionApi, setHeaderOptions, type V1Pod, type V1Service } from '@kubernetes/client-node';
 import { startInformer } from '../../../webhook/src/cluster/informer.js';
 import { IpPool } from './ip-pool.js';
 import { PodRunner } from './pod-runner.js';
@@ -37,7 +37,7 @@ const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
 const version = await (async () => {
   try {
-    return (await kc.makeApiClient((await import('@kubernetes/client-node')).VersionApi).getCode()).gitVersion;
+    return (await apiClient(kc, VersionApi).getCode()).gitVersion;
   } catch {
     return 'v0.0.0';
   }
