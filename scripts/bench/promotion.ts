@@ -3,11 +3,11 @@
 // with `rainbow controller` running as a local process against the local cluster. The webhook's
 // part (writing rainbow.dev/pending-color) is done here directly, so only the controller is timed.
 import { spawn } from 'node:child_process';
-import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AppsV1Api, CoreV1Api, KubeConfig, PatchStrategy, Watch, setHeaderOptions, type V1Deployment, type V1Service } from '@kubernetes/client-node';
 import { up } from '../cluster/control-plane.js';
-import { kubeconfigPath, repoRoot } from '../cluster/paths.js';
+import { kubeconfigPath } from '../cluster/paths.js';
+import { rainbowCommand } from '../cluster/rainbow-command.js';
 import { benchColor, benchService } from './cluster-objects.js';
 import { percentiles, round, type Percentiles } from './common.js';
 
@@ -27,9 +27,10 @@ export async function benchPromotion(iterations = 20, say: (l: string) => void =
   const ns = `bench-promotion-${Date.now().toString(36)}`;
   const app = 'bench';
   await core.createNamespace({ body: { metadata: { name: ns } } });
+  const [node, ...rainbow] = rainbowCommand();
   const controller = spawn(
-    process.execPath,
-    [path.join(repoRoot, 'dist', 'webhook', 'src', 'cli.js'), 'controller', `--kubeconfig=${kubeconfigPath}`, `--namespace=${ns}`, '--interval=30s', '--metrics-port=0', '--bind=127.0.0.1'],
+    node!,
+    [...rainbow, 'controller', `--kubeconfig=${kubeconfigPath}`, `--namespace=${ns}`, '--interval=30s', '--metrics-port=0', '--bind=127.0.0.1'],
     { stdio: 'ignore', env: { ...process.env, RAINBOW_LOG_LEVEL: 'warn' } },
   );
   const available = new Map<string, number>();

@@ -16,6 +16,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 import { parse as parseYAML } from 'yaml';
 import { freePort } from '../cluster/processes.js';
+import { rainbowCommand } from '../cluster/rainbow-command.js';
 import { repoRoot } from '../cluster/paths.js';
 import { round } from './common.js';
 import { timeParsing, type ParseTimes } from './reporter-parse.js';
@@ -74,6 +75,13 @@ const bareEnv = (nodeOptions: string): NodeJS.ProcessEnv => {
   return nodeOptions ? { ...env, NODE_OPTIONS: nodeOptions } : env;
 };
 
+/** `rainbow reporter` as the image runs it (its node flags), with the chart's arguments, on 127.0.0.1:`port`. */
+function spawnReporter(node: string, nodeOptions: string, port: number) {
+  const [, ...cli] = rainbowCommand(node);
+  const args = [...cli, 'reporter', '--ports', '8080,8081', '--port', String(port), '--pod-ip', '127.0.0.1', '--bind', '127.0.0.1'];
+  return spawn(node, args, { stdio: 'ignore', env: bareEnv(nodeOptions) });
+}
+
 /** A bare Node.js process of the same runtime, idle: what any Node.js sidecar costs at least. */
 async function bareNode(node: string, nodeOptions: string): Promise<Memory> {
   const child = spawn(node, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore', env: bareEnv(nodeOptions) });
@@ -102,9 +110,7 @@ export interface ReporterMemory {
  */
 async function reporterMemory(node: string, nodeOptions: string): Promise<ReporterMemory> {
   const port = await freePort();
-  const cli = path.join(repoRoot, 'dist', 'webhook', 'src', 'cli.js');
-  const args = [cli, 'reporter', '--ports', '8080,8081', '--port', String(port), '--pod-ip', '127.0.0.1', '--bind', '127.0.0.1'];
-  const child = spawn(node, args, { stdio: 'ignore', env: bareEnv(nodeOptions) });
+  const child = spawnReporter(node, nodeOptions, port);
   const pid = child.pid!;
   try {
     for (let i = 0; i < 50 && (await get(port)) !== 200; i++) await sleep(100);
@@ -168,12 +174,11 @@ function proportional(pid: number): { pss: number; pssAnon: number; pssFile: num
  * answer and have idled, the mean of their proportional set sizes is what each one costs there.
  */
 async function sharedMemory(node: string, nodeOptions: string, count: number): Promise<SharedMemory> {
-  const cli = path.join(repoRoot, 'dist', 'webhook', 'src', 'cli.js');
   const children: Array<{ pid: number; port: number; kill: () => void }> = [];
   try {
     for (let i = 0; i < count; i++) {
       const port = await freePort();
-      const child = spawn(node, [cli, 'reporter', '--ports', '8080,8081', '--port', String(port), '--pod-ip', '127.0.0.1', '--bind', '127.0.0.1'], { stdio: 'ignore', env: bareEnv(nodeOptions) });
+      const child = spawnReporter(node, nodeOptions, port);
       children.push({ pid: child.pid!, port, kill: () => child.kill('SIGTERM') });
     }
     for (const c of children) {

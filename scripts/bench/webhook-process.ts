@@ -4,9 +4,10 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { httpsGet } from '../cluster/https-get.js';
-import { kubeconfigPath, repoRoot } from '../cluster/paths.js';
+import { kubeconfigPath } from '../cluster/paths.js';
 import { eventually } from '../cluster/poll.js';
 import { freePort, isRunning, startDaemon, stopDaemon } from '../cluster/processes.js';
+import { rainbowCommand } from '../cluster/rainbow-command.js';
 
 export interface WebhookProcess {
   url: string;
@@ -49,8 +50,10 @@ export async function startWebhookProcess(opts: WebhookProcessOptions = {}): Pro
   const log = path.join(dir, 'webhook.log');
   const port = await freePort();
   const url = `https://127.0.0.1:${port}`;
-  const cli = [...(opts.nodeArgs ?? []), path.join(repoRoot, 'dist', 'webhook', 'src', 'cli.js'), 'webhook', '--self-signed', '--bind', '127.0.0.1', '--port', String(port), '--ca-bundle-out', caFile, '--kubeconfig', kubeconfigPath, ...args];
-  const daemon = opts.cpu ? startDaemon('webhook', 'taskset', ['-c', opts.cpu, process.execPath, ...cli], log) : startDaemon('webhook', process.execPath, cli, log);
+  const [node, ...cli] = rainbowCommand();
+  cli.unshift(...(opts.nodeArgs ?? []));
+  cli.push('webhook', '--self-signed', '--bind', '127.0.0.1', '--port', String(port), '--ca-bundle-out', caFile, '--kubeconfig', kubeconfigPath, ...args);
+  const daemon = opts.cpu ? startDaemon('webhook', 'taskset', ['-c', opts.cpu, node!, ...cli], log) : startDaemon('webhook', node!, cli, log);
   const hint = { abort: () => (isRunning(daemon) ? undefined : `rainbow webhook exited; see ${log}`), hint: `webhook log: ${log}` };
   const stop = async (keepLog = false) => {
     await stopDaemon(daemon);

@@ -12,6 +12,7 @@ import { promisify } from 'node:util';
 import { AppsV1Api, CoreV1Api, KubeConfig, type V1Service } from '@kubernetes/client-node';
 import { apiClient } from '../../webhook/src/cluster/kube.js';
 import { up, startAddon } from '../cluster/control-plane.js';
+import { rainbowCommand } from '../cluster/rainbow-command.js';
 import { runTool } from '../cluster/run-tool.js';
 import { eventually } from '../cluster/poll.js';
 import { binDir, kubeconfigPath, repoRoot, stateDir } from '../cluster/paths.js';
@@ -147,8 +148,9 @@ export async function runDemo(o: DemoOptions): Promise<DemoRecord> {
     rmSync(tlsDir, { recursive: true, force: true });
     mkdirSync(tlsDir, { recursive: true });
     const caFile = path.join(tlsDir, 'ca-bundle.crt');
-    const webhook = await startAddon(webhookAddonName(o.systemRelease), process.execPath, [
-      path.join(repoRoot, 'dist', 'webhook', 'src', 'cli.js'),
+    const [node, ...rainbow] = rainbowCommand();
+    const webhook = await startAddon(webhookAddonName(o.systemRelease), node!, [
+      ...rainbow,
       'webhook',
       '--self-signed',
       '--bind=127.0.0.1',

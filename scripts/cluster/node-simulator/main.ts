@@ -12,6 +12,7 @@ import { heartbeat, registerNode } from './node-status.js';
 import { logDir, repoRoot, stateDir } from '../paths.js';
 import { serviceAccountEnv } from './service-account.js';
 import { apiClient } from '../../../webhook/src/cluster/kube.js';
+import { rainbowCommand } from '../rainbow-command.js';
 
 const { values } = parseArgs({
   options: {
@@ -32,7 +33,6 @@ const nodeName = values['node-name']!;
 const pool = new IpPool(values['pod-block']);
 const runners = new Map<string, PodRunner>();
 const finishing = new Set<string>();
-const cli = path.join(repoRoot, 'dist', 'webhook', 'src', 'cli.js');
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
 const version = await (async () => {
@@ -69,7 +69,7 @@ function runnerFor(pod: V1Pod): PodRunner {
   const ip = held && pool.claim(held) ? held : pool.allocate();
   const ns = pod.metadata!.namespace!;
   const r = new PodRunner(pod, ip, {
-    rainbow: [process.execPath, cli],
+    rainbow: rainbowCommand(),
     hostIP: '127.0.0.1',
     cwd: repoRoot,
     logDir: path.join(logDir, 'pods'),

@@ -3,7 +3,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, openSync, closeSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { repoRoot, logDir } from '../../../scripts/cluster/paths.js';
+import { logDir } from '../../../scripts/cluster/paths.js';
+import { rainbowCommand } from '../../../scripts/cluster/rainbow-command.js';
 
 export interface LocalProcess {
   proc: ChildProcess;
@@ -18,7 +19,8 @@ export function startRainbow(name: string, args: string[], env: NodeJS.ProcessEn
   mkdirSync(dir, { recursive: true });
   const log = path.join(dir, `${name}-${Date.now()}.log`);
   const fd = openSync(log, 'a');
-  const proc = spawn(process.execPath, [path.join(repoRoot, 'dist', 'webhook', 'src', 'cli.js'), ...args], {
+  const [node, ...cli] = rainbowCommand();
+  const proc = spawn(node!, [...cli, ...args], {
     stdio: ['ignore', fd, fd],
     env: { ...process.env, RAINBOW_LOG_LEVEL: 'debug', ...env },
   });

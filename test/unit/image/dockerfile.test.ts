@@ -5,6 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { repoRoot } from '../../../scripts/cluster/paths.js';
+import { cliNodeFlags, rainbowCommand } from '../../../scripts/cluster/rainbow-command.js';
 
 const dockerfile = readFileSync(path.join(repoRoot, 'Dockerfile'), 'utf8');
 const ignored = readFileSync(path.join(repoRoot, '.dockerignore'), 'utf8')
@@ -22,12 +23,15 @@ test('every COPY source exists in the repository and is not ignored', () => {
   }
 });
 
-test('the entrypoint the image links is the compiled CLI, with a node shebang', () => {
+test('the entrypoint the image links is the compiled CLI, with a node shebang and its flags', () => {
   const link = /ln -s (\S+) \/usr\/local\/bin\/rainbow/.exec(dockerfile)?.[1];
   expect(link).toBe('/app/dist/webhook/src/cli.js');
   const built = path.join(repoRoot, 'dist', 'webhook', 'src', 'cli.js');
   expect(existsSync(built)).toBe(true);
-  expect(readFileSync(built, 'utf8').startsWith('#!/usr/bin/env node')).toBe(true);
+  expect(readFileSync(built, 'utf8').startsWith('#!/usr/bin/env -S node --single-threaded-gc\n')).toBe(true);
+  // The local cluster, the e2e tests and the benchmarks run it with the same flags.
+  expect(cliNodeFlags()).toEqual(['--single-threaded-gc']);
+  expect(rainbowCommand('/usr/local/bin/node')).toEqual(['/usr/local/bin/node', '--single-threaded-gc', built]);
   expect(dockerfile).toMatch(/^ENTRYPOINT \["rainbow"\]$/m);
 });
 

@@ -22,8 +22,10 @@ export interface ReadCaches {
   namespaces: ObjectCache<V1Namespace>;
 }
 
-const labelled = <T extends KubernetesObject>(items: readonly T[], want: Record<string, string>): T[] =>
-  items.filter((o) => Object.entries(want).every(([k, v]) => o.metadata?.labels?.[k] === v));
+function labelled<T extends KubernetesObject>(items: readonly T[], want: Record<string, string>): T[] {
+  const pairs = Object.entries(want);
+  return items.filter((o) => pairs.every(([k, v]) => o.metadata?.labels?.[k] === v));
+}
 
 /**
  * Reads answered by a cache while `usable(cache)` holds (it has listed and its watch has not

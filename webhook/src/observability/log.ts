@@ -88,23 +88,30 @@ function pathTree(paths: readonly string[]): PathNode {
   return root;
 }
 
+// Runs on every log line: allocates nothing unless a field is censored (then copies the objects
+// on the way to it) or an object sits where a path goes on.
 function censorAt(value: unknown, nodes: readonly PathNode[]): unknown {
   if (value === null || typeof value !== 'object') return value;
   const obj = value as Record<string, unknown>;
   let out: Record<string, unknown> | unknown[] | undefined;
-  for (const key of Object.keys(obj)) {
+  for (const key in obj) {
+    if (!Object.hasOwn(obj, key)) continue;
+    const current = obj[key];
+    const nested = current !== null && typeof current === 'object';
     let censor = false;
-    const deeper: PathNode[] = [];
-    const visit = (m: PathNode | undefined) => {
-      if (m?.censor) censor = true;
-      else if (m) deeper.push(m);
-    };
+    let deeper: PathNode[] | undefined;
     for (const n of nodes) {
-      visit(n.named.get(key));
-      visit(n.any);
+      const named = n.named.get(key);
+      if (named?.censor || n.any?.censor) {
+        censor = true;
+        break;
+      }
+      if (!nested) continue;
+      if (named) (deeper ??= []).push(named);
+      if (n.any) (deeper ??= []).push(n.any);
     }
-    const v = censor ? REDACTED : deeper.length > 0 ? censorAt(obj[key], deeper) : obj[key];
-    if (v === obj[key]) continue;
+    const v = censor ? REDACTED : deeper ? censorAt(current, deeper) : current;
+    if (v === current) continue;
     out ??= Array.isArray(obj) ? [...obj] : { ...obj };
     (out as Record<string, unknown>)[key] = v;
   }
