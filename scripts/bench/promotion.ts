@@ -27,10 +27,10 @@ export async function benchPromotion(iterations = 20, say: (l: string) => void =
   const ns = `bench-promotion-${Date.now().toString(36)}`;
   const app = 'bench';
   await core.createNamespace({ body: { metadata: { name: ns } } });
-  const [node, ...rainbow] = rainbowCommand();
+  const rainbow = rainbowCommand();
   const controller = spawn(
-    node!,
-    [...rainbow, 'controller', `--kubeconfig=${kubeconfigPath}`, `--namespace=${ns}`, '--interval=30s', '--metrics-port=0', '--bind=127.0.0.1'],
+    rainbow.node,
+    [...rainbow.args, 'controller', `--kubeconfig=${kubeconfigPath}`, `--namespace=${ns}`, '--interval=30s', '--metrics-port=0', '--bind=127.0.0.1'],
     { stdio: 'ignore', env: { ...process.env, RAINBOW_LOG_LEVEL: 'warn' } },
   );
   const available = new Map<string, number>();

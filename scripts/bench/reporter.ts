@@ -15,6 +15,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 import { parse as parseYAML } from 'yaml';
+import { eventually } from '../cluster/poll.js';
 import { freePort } from '../cluster/processes.js';
 import { rainbowCommand } from '../cluster/rainbow-command.js';
 import { repoRoot } from '../cluster/paths.js';
@@ -37,8 +38,12 @@ interface Memory {
 // mostly the node binary, shared with every process that maps the same file) + RssShmem.
 function memory(pid: number): Memory {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kB = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? NaN);
-  return { rssMiB: round(kB('VmRSS') / 1024), anonMiB: round(kB('RssAnon') / 1024), fileMiB: round(kB('RssFile') / 1024) };
+  return { rssMiB: round(mibOf(status, 'VmRSS')), anonMiB: round(mibOf(status, 'RssAnon')), fileMiB: round(mibOf(status, 'RssFile')) };
+}
+
+/** A `Field:   123 kB` line of a /proc file (status, smaps_rollup), in MiB; NaN when absent. */
+function mibOf(procText: string, field: string): number {
+  return Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(procText)?.[1] ?? NaN) / 1024;
 }
 
 // utime + stime in clock ticks (fields 14 and 15 of /proc/<pid>/stat); USER_HZ is 100 on Linux.
@@ -77,8 +82,7 @@ const bareEnv = (nodeOptions: string): NodeJS.ProcessEnv => {
 
 /** `rainbow reporter` as the image runs it (its node flags), with the chart's arguments, on 127.0.0.1:`port`. */
 function spawnReporter(node: string, nodeOptions: string, port: number) {
-  const [, ...cli] = rainbowCommand(node);
-  const args = [...cli, 'reporter', '--ports', '8080,8081', '--port', String(port), '--pod-ip', '127.0.0.1', '--bind', '127.0.0.1'];
+  const args = [...rainbowCommand(node).args, 'reporter', '--ports', '8080,8081', '--port', String(port), '--pod-ip', '127.0.0.1', '--bind', '127.0.0.1'];
   return spawn(node, args, { stdio: 'ignore', env: bareEnv(nodeOptions) });
 }
 
@@ -165,8 +169,7 @@ export interface SharedMemory {
 // them, a process's own heap in full.
 function proportional(pid: number): { pss: number; pssAnon: number; pssFile: number; rss: number } {
   const rollup = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
-  const kB = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(rollup)?.[1] ?? NaN) / 1024;
-  return { pss: kB('Pss'), pssAnon: kB('Pss_Anon'), pssFile: kB('Pss_File'), rss: kB('Rss') };
+  return { pss: mibOf(rollup, 'Pss'), pssAnon: mibOf(rollup, 'Pss_Anon'), pssFile: mibOf(rollup, 'Pss_File'), rss: mibOf(rollup, 'Rss') };
 }
 
 /**
@@ -181,11 +184,7 @@ async function sharedMemory(node: string, nodeOptions: string, count: number): P
       const child = spawnReporter(node, nodeOptions, port);
       children.push({ pid: child.pid!, port, kill: () => child.kill('SIGTERM') });
     }
-    for (const c of children) {
-      let status = 0;
-      for (let i = 0; i < 100 && (status = await get(c.port)) !== 200; i++) await sleep(100);
-      if (status !== 200) throw new Error(`reporter pid ${c.pid} on 127.0.0.1:${c.port} did not answer /connections within 10 s`);
-    }
+    for (const c of children) await eventually(`reporter pid ${c.pid} on 127.0.0.1:${c.port} to answer /connections`, async () => (await get(c.port)) === 200, 10_000, 100);
     await sleep(3000);
     const all = children.map((c) => proportional(c.pid));
     const mean = (f: (m: (typeof all)[number]) => number) => round(all.reduce((n, m) => n + f(m), 0) / all.length);

@@ -50,10 +50,9 @@ export async function startWebhookProcess(opts: WebhookProcessOptions = {}): Pro
   const log = path.join(dir, 'webhook.log');
   const port = await freePort();
   const url = `https://127.0.0.1:${port}`;
-  const [node, ...cli] = rainbowCommand();
-  cli.unshift(...(opts.nodeArgs ?? []));
-  cli.push('webhook', '--self-signed', '--bind', '127.0.0.1', '--port', String(port), '--ca-bundle-out', caFile, '--kubeconfig', kubeconfigPath, ...args);
-  const daemon = opts.cpu ? startDaemon('webhook', 'taskset', ['-c', opts.cpu, node!, ...cli], log) : startDaemon('webhook', node!, cli, log);
+  const { node, args: rainbow } = rainbowCommand();
+  const cli = [...(opts.nodeArgs ?? []), ...rainbow, 'webhook', '--self-signed', '--bind', '127.0.0.1', '--port', String(port), '--ca-bundle-out', caFile, '--kubeconfig', kubeconfigPath, ...args];
+  const daemon = opts.cpu ? startDaemon('webhook', 'taskset', ['-c', opts.cpu, node, ...cli], log) : startDaemon('webhook', node, cli, log);
   const hint = { abort: () => (isRunning(daemon) ? undefined : `rainbow webhook exited; see ${log}`), hint: `webhook log: ${log}` };
   const stop = async (keepLog = false) => {
     await stopDaemon(daemon);

@@ -15,7 +15,14 @@ export function cliNodeFlags(source = readFileSync(cliPath, 'utf8')): string[] {
   return shebang[1]!.trim().split(' ').filter(Boolean);
 }
 
+export interface RainbowCommand {
+  /** The runtime to start. */
+  node: string;
+  /** Its arguments before the role's: the CLI's node flags, then the CLI. */
+  args: string[];
+}
+
 /** `node <flags> dist/webhook/src/cli.js`, with `node` the given runtime (default: this one). */
-export function rainbowCommand(node = process.execPath): string[] {
-  return [node, ...cliNodeFlags(), cliPath];
+export function rainbowCommand(node = process.execPath): RainbowCommand {
+  return { node, args: [...cliNodeFlags(), cliPath] };
 }

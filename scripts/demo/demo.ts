@@ -148,9 +148,9 @@ export async function runDemo(o: DemoOptions): Promise<DemoRecord> {
     rmSync(tlsDir, { recursive: true, force: true });
     mkdirSync(tlsDir, { recursive: true });
     const caFile = path.join(tlsDir, 'ca-bundle.crt');
-    const [node, ...rainbow] = rainbowCommand();
-    const webhook = await startAddon(webhookAddonName(o.systemRelease), node!, [
-      ...rainbow,
+    const rainbow = rainbowCommand();
+    const webhook = await startAddon(webhookAddonName(o.systemRelease), rainbow.node, [
+      ...rainbow.args,
       'webhook',
       '--self-signed',
       '--bind=127.0.0.1',
@@ -242,7 +242,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoRecord> {
     const refusal = await tool('kubectl', ['delete', 'deployment', dep(A), '-n', o.namespace, '--wait=false']);
     const deleteRefusal = refusal.code === 0 ? '(the delete was allowed!)' : refusal.stderr.trim();
     note(deleteRefusal.split('\n').join('\n      '));
-    const status = await exec(process.execPath, [path.join(repoRoot, 'dist', 'webhook', 'src', 'cli.js'), 'status', '-n', o.namespace, o.app, `--kubeconfig=${kubeconfigPath}`], {
+    const status = await exec(rainbow.node, [...rainbow.args, 'status', '-n', o.namespace, o.app, `--kubeconfig=${kubeconfigPath}`], {
       env: { ...process.env, NO_COLOR: '1' },
     }).then((r) => r.stdout, (e: { stdout?: string; stderr?: string }) => `${e.stdout ?? ''}${e.stderr ?? ''}`);
     note(`$ kubectl rainbow status ${o.app} -n ${o.namespace}`);

@@ -5,9 +5,10 @@
 // --single-threaded-gc: V8 collects on the thread that runs the JavaScript, in small increments,
 // with no helper threads. With helpers, a full collection's "concurrent" marking competes with
 // the review being answered for the pod's CPU: the webhook's slowest review in 10 s at 1,000
-// reviews/s took up to 54 ms with them and under 13 ms without (README, Benchmarks). Node refuses the flag in
-// NODE_OPTIONS and V8 crashes when it is set at run time, so it lives here, where the image's
-// entrypoint (the `rainbow` link to this file) and scripts/cluster/rainbow-command.ts read it.
+// reviews/s took up to 54 ms with them and under 13 ms without (README, Benchmarks). Node
+// refuses the flag in NODE_OPTIONS and V8 crashes when it is set at run time, so it lives here,
+// where the image's entrypoint (the `rainbow` link to this file) and
+// scripts/cluster/rainbow-command.ts read it.
 import { fileURLToPath } from 'node:url';
 import { realpathSync } from 'node:fs';
 

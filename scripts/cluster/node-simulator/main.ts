@@ -34,6 +34,8 @@ const pool = new IpPool(values['pod-block']);
 const runners = new Map<string, PodRunner>();
 const finishing = new Set<string>();
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+// Every pod's containers run `rainbow` as the image does (its node flags).
+const { node: rainbowNode, args: rainbowArgs } = rainbowCommand();
 
 const version = await (async () => {
   try {
@@ -69,7 +71,7 @@ function runnerFor(pod: V1Pod): PodRunner {
   const ip = held && pool.claim(held) ? held : pool.allocate();
   const ns = pod.metadata!.namespace!;
   const r = new PodRunner(pod, ip, {
-    rainbow: rainbowCommand(),
+    rainbow: [rainbowNode, ...rainbowArgs],
     hostIP: '127.0.0.1',
     cwd: repoRoot,
     logDir: path.join(logDir, 'pods'),

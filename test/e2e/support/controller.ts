@@ -4,10 +4,10 @@
 // to the demo app held open like real clients.
 import { execFile } from 'node:child_process';
 import net from 'node:net';
-import path from 'node:path';
 import { promisify } from 'node:util';
 import type { CoreV1Event, V1Deployment } from '@kubernetes/client-node';
-import { kubeconfigPath, repoRoot } from '../../../scripts/cluster/paths.js';
+import { kubeconfigPath } from '../../../scripts/cluster/paths.js';
+import { rainbowCommand } from '../../../scripts/cluster/rainbow-command.js';
 import { clients, eventually } from './cluster.js';
 import { startRainbow, type LocalProcess } from './processes.js';
 
@@ -168,7 +168,8 @@ export function watchDeletion(namespace: string, name: string): DeletionWatch {
 
 /** `rainbow status` exactly as a user runs it (table unless args say otherwise). */
 export async function rainbowStatus(namespace: string, args: string[] = []): Promise<string> {
-  const { stdout } = await run(process.execPath, [path.join(repoRoot, 'dist', 'webhook', 'src', 'cli.js'), 'status', '-n', namespace, `--kubeconfig=${kubeconfigPath}`, ...args], {
+  const rainbow = rainbowCommand();
+  const { stdout } = await run(rainbow.node, [...rainbow.args, 'status', '-n', namespace, `--kubeconfig=${kubeconfigPath}`, ...args], {
     env: { ...process.env, NO_COLOR: '1' },
     timeout: 30_000,
   });

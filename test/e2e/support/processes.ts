@@ -19,8 +19,8 @@ export function startRainbow(name: string, args: string[], env: NodeJS.ProcessEn
   mkdirSync(dir, { recursive: true });
   const log = path.join(dir, `${name}-${Date.now()}.log`);
   const fd = openSync(log, 'a');
-  const [node, ...cli] = rainbowCommand();
-  const proc = spawn(node!, [...cli, ...args], {
+  const rainbow = rainbowCommand();
+  const proc = spawn(rainbow.node, [...rainbow.args, ...args], {
     stdio: ['ignore', fd, fd],
     env: { ...process.env, RAINBOW_LOG_LEVEL: 'debug', ...env },
   });

@@ -2,13 +2,12 @@
 // the pod, within the per-pod timeout, and nothing may be left open.
 import { spawn } from 'node:child_process';
 import net from 'node:net';
-import path from 'node:path';
 import type { V1Deployment, V1Pod, V1Service } from '@kubernetes/client-node';
 import type { AdmissionRequest } from '../../../webhook/src/admission/review.js';
 import type { SnapshotReader } from '../../../webhook/src/cluster/snapshots.js';
 import { deleteGuardHandler } from '../../../webhook/src/server/handlers.js';
 import { freePort } from '../../../scripts/cluster/processes.js';
-import { repoRoot } from '../../../scripts/cluster/paths.js';
+import { rainbowCommand } from '../../../scripts/cluster/rainbow-command.js';
 
 const labels = { 'rainbow.dev/app': 'web', 'rainbow.dev/color': 'a1b2c3' };
 
@@ -36,7 +35,8 @@ test('a reporter killed mid-check: the delete is refused, naming that pod, insid
   // A real reporter process, and a "slow" front for it: the guard connects to the front, which
   // holds the request until the reporter behind it has been SIGKILLed, then relays the dead end.
   const reporterPort = await freePort();
-  const reporter = spawn(process.execPath, [path.join(repoRoot, 'dist', 'webhook', 'src', 'cli.js'), 'reporter', '--ports', '8081', `--port=${reporterPort}`, '--bind=127.0.0.1'], { stdio: 'ignore' });
+  const rainbow = rainbowCommand();
+  const reporter = spawn(rainbow.node, [...rainbow.args, 'reporter', '--ports', '8081', `--port=${reporterPort}`, '--bind=127.0.0.1'], { stdio: 'ignore' });
   const exited = new Promise((r) => reporter.once('exit', r));
   for (let i = 0; i < 100; i++) {
     const up = await new Promise<boolean>((resolve) => {

@@ -31,7 +31,7 @@ test('the entrypoint the image links is the compiled CLI, with a node shebang an
   expect(readFileSync(built, 'utf8').startsWith('#!/usr/bin/env -S node --single-threaded-gc\n')).toBe(true);
   // The local cluster, the e2e tests and the benchmarks run it with the same flags.
   expect(cliNodeFlags()).toEqual(['--single-threaded-gc']);
-  expect(rainbowCommand('/usr/local/bin/node')).toEqual(['/usr/local/bin/node', '--single-threaded-gc', built]);
+  expect(rainbowCommand('/usr/local/bin/node')).toEqual({ node: '/usr/local/bin/node', args: ['--single-threaded-gc', built] });
   expect(dockerfile).toMatch(/^ENTRYPOINT \["rainbow"\]$/m);
 });
 

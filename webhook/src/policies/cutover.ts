@@ -152,10 +152,10 @@ export function decideCutover(req: AdmissionRequest, snapshot: AppSnapshot): Dec
 
   // Copies along the changed paths only: the rest is shared with `svc`, which the patch's diff
   // then skips without walking (a Service's managedFields alone can be kilobytes).
-  const after: V1Service = { ...svc, spec: { ...(svc.spec ?? {}), selector: { ...(svc.spec?.selector ?? {}), [LABEL_COLOR]: target } } };
+  const after: V1Service = { ...svc, spec: { ...svc.spec, selector: { ...svc.spec?.selector, [LABEL_COLOR]: target } } };
   const annotations = svc.metadata?.annotations;
   if (pending !== undefined) {
-    after.metadata = { ...(svc.metadata ?? {}), annotations: { ...(annotations ?? {}), [ANNOTATION_PENDING_COLOR]: pending } };
+    after.metadata = { ...svc.metadata, annotations: { ...annotations, [ANNOTATION_PENDING_COLOR]: pending } };
   } else if (annotations && ANNOTATION_PENDING_COLOR in annotations) {
     const { [ANNOTATION_PENDING_COLOR]: _dropped, ...rest } = annotations;
     after.metadata = { ...svc.metadata, annotations: rest };
