@@ -32,7 +32,7 @@ function versionVars(pkgs: string[], kv: string): string[] {
 export const TOOL_GROUPS: ToolGroup[] = [
   {
     module: 'kubernetes',
-    packages: ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kubectl'].map((c) => `k8s.io/kubernetes/cmd/${c}`),
+    packages: ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kube-proxy', 'kubectl'].map((c) => `k8s.io/kubernetes/cmd/${c}`),
     versionOf: 'k8s.io/kubernetes',
     // Both version packages: component-base is what /version serves, client-go's is kubectl's client version.
     ldflags: (v) => versionVars(['k8s.io/component-base/version', 'k8s.io/client-go/pkg/version'], v),

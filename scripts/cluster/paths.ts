@@ -12,10 +12,14 @@ export const repoRoot = (() => {
 })();
 
 export const stateDir = process.env.RAINBOW_CLUSTER_DIR ?? path.join(repoRoot, '.local-cluster');
-export const binDir = path.join(stateDir, 'bin');
+/** The built tools are the repository's, whichever state folder a cluster uses. */
+export const binDir = path.join(repoRoot, '.local-cluster', 'bin');
 export const pkiDir = path.join(stateDir, 'pki');
 export const logDir = path.join(stateDir, 'logs');
+/** The admin kubeconfig for the host side: the API server through the cluster's host address. */
 export const kubeconfigPath = path.join(stateDir, 'kubeconfig');
+/** The admin kubeconfig for processes inside the cluster namespace: the API server on the Node's address. */
+export const insideKubeconfigPath = path.join(stateDir, 'kubeconfig.inside');
 export const statePath = path.join(stateDir, 'state.json');
 export const toolsDir = path.join(repoRoot, 'scripts', 'cluster', 'tools');
 

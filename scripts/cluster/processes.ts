@@ -21,13 +21,14 @@ export function startDaemon(name: string, cmd: string, args: string[], log: stri
     const child = spawn(cmd, args, { detached: true, stdio: ['ignore', fd, fd], env });
     if (child.pid === undefined) throw new Error(`could not start ${name} (${cmd}); see ${log}`);
     child.unref();
-    return { name, pid: child.pid, log, startTicks: startTicks(child.pid) ?? '', cmd, args };
+    return { name, pid: child.pid, log, startTicks: startTicksOf(child.pid) ?? '', cmd, args };
   } finally {
     closeSync(fd);
   }
 }
 
-function startTicks(pid: number): string | undefined {
+/** Field 22 of /proc/PID/stat: when the process started, to tell it from a later one with its PID. */
+export function startTicksOf(pid: number): string | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // The command name (field 2) may hold spaces; fields after the closing parenthesis are fixed.
@@ -42,7 +43,7 @@ export function isRunning(d: Pick<Daemon, 'pid' | 'startTicks'>): boolean {
   try {
     const stat = readFileSync(`/proc/${d.pid}/stat`, 'utf8');
     const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-    return state !== 'Z' && (d.startTicks === '' || startTicks(d.pid) === d.startTicks);
+    return state !== 'Z' && (d.startTicks === '' || startTicksOf(d.pid) === d.startTicks);
   } catch {
     return false;
   }

@@ -5,18 +5,17 @@
 // asserts each one (that is why every step returns what it saw).
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, symlinkSync, rmSync, chmodSync } from 'node:fs';
+import { readFileSync, symlinkSync, rmSync, chmodSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { AppsV1Api, CoreV1Api, KubeConfig, type V1Service } from '@kubernetes/client-node';
+import { AdmissionregistrationV1Api, AppsV1Api, CoreV1Api, KubeConfig, type V1Service } from '@kubernetes/client-node';
 import { apiClient } from '../../webhook/src/cluster/kube.js';
-import { up, startAddon } from '../cluster/control-plane.js';
+import { up } from '../cluster/control-plane.js';
 import { rainbowCommand } from '../cluster/rainbow-command.js';
 import { runTool } from '../cluster/run-tool.js';
 import { eventually } from '../cluster/poll.js';
-import { binDir, kubeconfigPath, repoRoot, stateDir } from '../cluster/paths.js';
-import { freePort } from '../cluster/processes.js';
+import { binDir, kubeconfigPath, repoRoot } from '../cluster/paths.js';
 
 const exec = promisify(execFile);
 
@@ -50,9 +49,6 @@ export interface DemoRecord {
   deletedSecondsAfterClose: number;
   events: string[];
 }
-
-/** The demo's webhook runs as a cluster add-on under this name (stopped by `scripts/local-cluster down`). */
-export const webhookAddonName = (systemRelease: string) => `webhook-${systemRelease}`;
 
 export function defaultColors(): { a: string; b: string } {
   let a = '3c3fdc';
@@ -88,8 +84,8 @@ async function must(name: 'kubectl' | 'helm', args: string[]): Promise<{ stdout:
 class Stream {
   readonly lines: string[] = [];
   private readonly socket: net.Socket;
-  constructor(port: number, label: string, say: (l: string) => void) {
-    this.socket = net.connect({ host: '127.0.0.1', port });
+  constructor(host: string, port: number, label: string, say: (l: string) => void) {
+    this.socket = net.connect({ host, port });
     this.socket.setEncoding('utf8');
     let buf = '';
     this.socket.on('data', (d: string) => {
@@ -129,48 +125,37 @@ export async function runDemo(o: DemoOptions): Promise<DemoRecord> {
   const streams: Stream[] = [];
 
   try {
-    step('Bring up the local Kubernetes control plane (etcd, kube-apiserver, controller-manager, scheduler, a simulated node)');
-    await up();
+    step('Bring up the local Kubernetes control plane (etcd, kube-apiserver, controller-manager, scheduler, kube-proxy, a simulated node) in a sealed network namespace');
+    const cluster = await up();
+    const host = cluster.host;
     const kc = new KubeConfig();
     kc.loadFromFile(kubeconfigPath);
     const core = apiClient(kc, CoreV1Api);
     const apps = apiClient(kc, AppsV1Api);
+    const admission = apiClient(kc, AdmissionregistrationV1Api);
     linkKubectlPlugin();
 
-    step(`Install rainbow-system: the admission webhook (here a local process on 127.0.0.1) and the controller (a pod)`);
+    step(`Install rainbow-system: the admission webhook (2 pods behind a Service) and the controller (a pod)`);
     if (await core.readNamespace({ name: o.namespace }).then(() => true, () => false)) {
       note(`namespace ${o.namespace} is left from an earlier run; deleting it for a clean story`);
       await core.deleteNamespace({ name: o.namespace });
       await eventually(`namespace ${o.namespace} gone`, async () => (await core.readNamespace({ name: o.namespace }).then(() => undefined, () => true)), 120_000, 500);
     }
-    const port = await freePort();
-    const tlsDir = path.join(stateDir, `webhook-tls-${o.systemRelease}`);
-    rmSync(tlsDir, { recursive: true, force: true });
-    mkdirSync(tlsDir, { recursive: true });
-    const caFile = path.join(tlsDir, 'ca-bundle.crt');
-    const rainbow = rainbowCommand();
-    const webhook = await startAddon(webhookAddonName(o.systemRelease), rainbow.node, [
-      ...rainbow.args,
-      'webhook',
-      '--self-signed',
-      '--bind=127.0.0.1',
-      `--port=${port}`,
-      `--cert-dir=${tlsDir}`,
-      `--ca-bundle-out=${caFile}`,
-      `--kubeconfig=${kubeconfigPath}`,
-    ]);
-    await eventually('the webhook to write its CA bundle', async () => (existsSync(caFile) && readFileSync(caFile, 'utf8').includes('END CERTIFICATE') ? true : undefined), 30_000, 100);
-    note(`webhook: https://127.0.0.1:${port} (pid ${webhook.pid}, log ${webhook.log})`);
     await must('helm', [
       'upgrade', '--install', o.systemRelease, path.join(repoRoot, 'chart', 'rainbow-system'),
       '-n', o.systemNamespace, '--create-namespace', '--wait', '--timeout', '120s',
-      '--set', `webhook.url=https://127.0.0.1:${port}`,
-      '--set', `webhook.caBundle=${readFileSync(caFile).toString('base64')}`,
       // Scoped to the demo's namespace so that it never acts on anything else in this cluster.
       '--set-json', `webhook.namespaceSelector=${JSON.stringify({ matchLabels: { 'kubernetes.io/metadata.name': o.namespace } })}`,
       '--set-json', `controller.extraArgs=${JSON.stringify([`--namespace=${o.namespace}`, '--interval=2s'])}`,
     ]);
-    note(`helm upgrade --install ${o.systemRelease} chart/rainbow-system -n ${o.systemNamespace} --set webhook.url=https://127.0.0.1:${port} …  (deployed)`);
+    // The webhook makes its TLS Secret and injects the CA into both webhook configurations itself.
+    await eventually('the webhook to inject its CA', async () => {
+      const m = await admission.readMutatingWebhookConfiguration({ name: o.systemRelease });
+      const v = await admission.readValidatingWebhookConfiguration({ name: o.systemRelease });
+      return [...(m.webhooks ?? []), ...(v.webhooks ?? [])].every((w) => (w.clientConfig.caBundle ?? '').length > 0) ? true : undefined;
+    }, 60_000, 200);
+    note(`helm upgrade --install ${o.systemRelease} chart/rainbow-system -n ${o.systemNamespace}  (deployed; TLS bootstrapped, CA injected)`);
+    note((await must('kubectl', ['get', 'deploy,svc', '-n', o.systemNamespace])).stdout.trimEnd().split('\n').join('\n      '));
 
     const appValues = (color: string, extra: string[] = []) => [
       'upgrade', '--install', o.app, path.join(repoRoot, 'chart', 'rainbow-app'), '-n', o.namespace, '--create-namespace',
@@ -186,11 +171,14 @@ export async function runDemo(o: DemoOptions): Promise<DemoRecord> {
     const nodePorts = { http: nodePort('http'), tcp: nodePort('tcp') };
     note((await must('kubectl', ['get', 'deploy,svc', '-n', o.namespace, '-l', `rainbow.dev/app=${o.app}`])).stdout.trimEnd().split('\n').join('\n      '));
 
-    step(`Open a long-lived TCP stream (telnet 127.0.0.1 ${nodePorts.tcp}) and load the page (http://127.0.0.1:${nodePorts.http})`);
-    const page = await (await fetch(`http://127.0.0.1:${nodePorts.http}/`)).text();
+    step(`Open a long-lived TCP stream (telnet ${host} ${nodePorts.tcp}) and load the page (http://${host}:${nodePorts.http})`);
+    const page = await eventually('the page through the NodePort', async () => {
+      const res = await fetch(`http://${host}:${nodePorts.http}/`, { signal: AbortSignal.timeout(2000) }).catch(() => undefined);
+      return res?.ok ? res.text() : undefined;
+    }, 15_000, 200);
     const pageHeading = /<h1>([^<]*)<\/h1>/.exec(page)?.[1] ?? '';
     note(`page │ <h1>${pageHeading}</h1> on a ${/background:(#[0-9a-f]{6})/.exec(page)?.[1] ?? '?'} background`);
-    const first = new Stream(nodePorts.tcp, 'stream 1', o.say);
+    const first = new Stream(host, nodePorts.tcp, 'stream 1', o.say);
     streams.push(first);
     const firstStreamLines = await first.next(1);
 
@@ -233,7 +221,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoRecord> {
     note(`Service ${o.app}: ${JSON.stringify(flipped.spec?.selector)}, pending-color ${flipped.metadata?.annotations?.['rainbow.dev/pending-color'] ?? '(none)'}`);
 
     step(`New connections get ${B}; the stream opened before the switch still prints ${A}`);
-    const second = new Stream(nodePorts.tcp, 'stream 2', o.say);
+    const second = new Stream(host, nodePorts.tcp, 'stream 2', o.say);
     streams.push(second);
     const secondStreamLines = await second.next(1);
     const firstStreamAfterFlip = await first.next(1, 10_000);
@@ -242,6 +230,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoRecord> {
     const refusal = await tool('kubectl', ['delete', 'deployment', dep(A), '-n', o.namespace, '--wait=false']);
     const deleteRefusal = refusal.code === 0 ? '(the delete was allowed!)' : refusal.stderr.trim();
     note(deleteRefusal.split('\n').join('\n      '));
+    const rainbow = rainbowCommand();
     const status = await exec(rainbow.node, [...rainbow.args, 'status', '-n', o.namespace, o.app, `--kubeconfig=${kubeconfigPath}`], {
       env: { ...process.env, NO_COLOR: '1' },
     }).then((r) => r.stdout, (e: { stdout?: string; stderr?: string }) => `${e.stdout ?? ''}${e.stderr ?? ''}`);
@@ -264,9 +253,10 @@ export async function runDemo(o: DemoOptions): Promise<DemoRecord> {
       eval "$(scripts/local-cluster env)"           # KUBECONFIG and PATH with kubectl, helm, kubectl-rainbow
       kubectl rainbow status ${o.app} -n ${o.namespace}
       kubectl get deploy,svc,events -n ${o.namespace}
-      curl http://127.0.0.1:${nodePorts.http}/   ·   nc 127.0.0.1 ${nodePorts.tcp}
+      curl http://${host}:${nodePorts.http}/   ·   nc ${host} ${nodePorts.tcp}
+      scripts/local-cluster exec -- conntrack -L -p tcp --dport ${nodePorts.tcp}   # the flows kube-proxy sent to each color
       helm upgrade --install ${o.app} chart/rainbow-app -n ${o.namespace} --set color=<another color> --set service.type=NodePort
-      scripts/local-cluster down                    # stops everything this demo started
+      scripts/local-cluster down                    # stops everything; the cluster's namespace goes with it
 `);
     return {
       nodePorts,

@@ -18,6 +18,7 @@
 // is taken by the controller for a previous color: stamped, kept or deleted like one.)
 import type { V1Lease } from '@kubernetes/client-node';
 import { clients, eventually, kubectl, testNamespace } from './support/cluster.js';
+import { clusterHost } from './support/network.js';
 import { startWebhook, type RegisteredWebhook } from './support/webhook.js';
 import { appService, colorDeployment } from './support/app-objects.js';
 import {
@@ -186,7 +187,7 @@ test('upgrade A → B (keep-colors 0): A drains while its connection stays open,
 
   await deployColor(ns, A);
   const nodePort = await serviceOn(ns, A, settings({ keep: 0, grace: `${GRACE_S}s`, maxDrain: '1h' }));
-  const old = await openStream('127.0.0.1', nodePort);
+  const old = await openStream(clusterHost(), nodePort);
   expect(old.lines[0]).toBe(`The color is #${A}`);
 
   // The upgrade: the Service update through the webhook keeps A with B pending; the controller
@@ -196,7 +197,7 @@ test('upgrade A → B (keep-colors 0): A drains while its connection stays open,
   const gone = deletionOf(ns, A);
 
   // New clients get B; the old client stays on A.
-  const fresh = await openStream('127.0.0.1', nodePort);
+  const fresh = await openStream(clusterHost(), nodePort);
   expect(fresh.lines[0]).toBe(`The color is #${B}`);
   expect(await connectionsOf(ns, A)).toBe(1);
 
@@ -305,7 +306,7 @@ test('max-drain: a color still holding a connection is force-deleted through the
 
   await deployColor(ns, A);
   const nodePort = await serviceOn(ns, A, settings({ keep: 0, grace: '1h', maxDrain: `${MAX_DRAIN_S}s` }));
-  const old = await openStream('127.0.0.1', nodePort);
+  const old = await openStream(clusterHost(), nodePort);
   expect(old.lines[0]).toBe(`The color is #${A}`);
   let cutAt: number | undefined;
   void old.closed.then(() => (cutAt = Date.now()));
@@ -359,7 +360,7 @@ test('SIGKILL and restart of the controller mid-drain loses nothing and deletes 
 
   await deployColor(ns, A);
   const nodePort = await serviceOn(ns, A, settings({ keep: 0, grace: `${GRACE_S}s`, maxDrain: '1h' }));
-  const old = await openStream('127.0.0.1', nodePort);
+  const old = await openStream(clusterHost(), nodePort);
   await upgrade(ns, A, B);
   const stamp = await drainStarted(ns, `${APP}-${A}`);
   // The Event follows the stamp; a kill between the two would lose the Event (Events are best
@@ -437,7 +438,7 @@ test('two replicas under one Lease: only the holder acts; kill it and the other 
 
   await deployColor(ns, A);
   const nodePort = await serviceOn(ns, A, settings({ keep: 0, grace: `${GRACE_S}s`, maxDrain: '1h' }));
-  const old = await openStream('127.0.0.1', nodePort);
+  const old = await openStream(clusterHost(), nodePort);
   await upgrade(ns, A, B);
   await drainStarted(ns, `${APP}-${A}`);
   const gone = deletionOf(ns, A);

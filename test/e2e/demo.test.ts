@@ -1,8 +1,7 @@
 // `npm run demo` step by step: the same code (scripts/demo/demo.ts) in namespaces of its own,
 // with every step's observation asserted.
 import { clients, helm } from './support/cluster.js';
-import { stopAddon } from '../../scripts/cluster/control-plane.js';
-import { runDemo, webhookAddonName, type DemoRecord } from '../../scripts/demo/demo.js';
+import { runDemo, type DemoRecord } from '../../scripts/demo/demo.js';
 
 const A = 'a0a0a0';
 const B = 'b1b1b1';
@@ -18,10 +17,9 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  // Undo what the demo installed: the rainbow-system release (cluster-scoped parts included), its
-  // webhook process, and both namespaces.
+  // Undo what the demo installed: the rainbow-system release (cluster-scoped parts included) and
+  // both namespaces.
   await helm(['uninstall', systemRelease, '-n', systemNamespace, '--wait']);
-  await stopAddon(webhookAddonName(systemRelease));
   const { core } = clients();
   for (const name of [namespace, systemNamespace]) await core.deleteNamespace({ name }).catch(() => undefined);
 });
@@ -47,8 +45,8 @@ test('new streams get B while the old stream keeps printing A', () => {
   expect(record.firstStreamAfterFlip).toEqual([`The color is #${A}`]);
 });
 
-test('deleting A is refused while its stream is open, with the count and the way out', () => {
-  expect(record.deleteRefusal).toMatch(/denied the request: Refusing to delete Deployment .*shop-a0a0a0.*1 established connection/);
+test('deleting A is refused by the in-cluster webhook while its stream is open, with the count and the way out', () => {
+  expect(record.deleteRefusal).toMatch(/admission webhook "workloads.rainbow.dev" denied the request: Refusing to delete Deployment .*shop-a0a0a0.*1 established connection/);
   expect(record.deleteRefusal).toContain('rainbow.dev/force-delete=true');
   expect(record.statusDuringDrain).toMatch(new RegExp(`${B}\\s+serving`));
   expect(record.statusDuringDrain).toMatch(new RegExp(`${A}\\s+draining\\s+\\S+\\s+1\\s`));

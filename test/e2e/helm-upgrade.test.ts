@@ -3,7 +3,7 @@
 import { isDeploymentAvailable } from '../../webhook/src/policies/availability.js';
 import path from 'node:path';
 import { clients, eventually, helm, testNamespace } from './support/cluster.js';
-import { installRainbowSystem, type RainbowSystem } from './support/system.js';
+import { installRainbowSystem, type InClusterSystem as RainbowSystem } from './support/system.js';
 import { repoRoot } from '../../scripts/cluster/paths.js';
 
 const { core, apps, coordination } = clients();

@@ -1,13 +1,19 @@
-// The local control plane itself: real kube-apiserver, controllers, scheduler and the node
-// simulator running pods of the project's image as processes on their own 127.x addresses.
+// The local control plane itself: real kube-apiserver, controllers, scheduler and kube-proxy, and
+// the node simulator running pods of the project's image in network namespaces of their own, with
+// addresses from the Node's podCIDR; all of it in the cluster's sealed namespace.
 import { existsSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import type { V1Deployment, V1Pod } from '@kubernetes/client-node';
 import { clients, eventually, helm, kubectl, testNamespace } from './support/cluster.js';
-import { toolVersions } from '../../scripts/cluster/control-plane.js';
-import { parseProcNetTcp } from '../../webhook/src/connections/proc-net-tcp.js';
+import { readState, toolVersions } from '../../scripts/cluster/control-plane.js';
 import { repoRoot } from '../../scripts/cluster/paths.js';
+import { contains, parseCidr } from '../../scripts/cluster/network/cidr.js';
+import { hostNetwork } from '../../scripts/cluster/network/host-network.js';
+import { sealProblems, type LinkInfo, type RouteInfo } from '../../scripts/cluster/network/namespace.js';
+import { NODE_IP } from '../../scripts/cluster/network/plan.js';
+import { vethName } from '../../scripts/cluster/node-simulator/pod-sandbox.js';
+import { clusterHost, execInside, getInside } from './support/network.js';
 
 const { core, apps, discovery } = clients();
 let ns: Awaited<ReturnType<typeof testNamespace>>;
@@ -61,34 +67,50 @@ test('kubectl version shows the pinned server version', async () => {
   expect(v.clientVersion.gitVersion).toBe(toolVersions().kubernetes);
 });
 
-test('3 replicas of the project image become Ready, each on its own 127.x address', async () => {
+const insideLinks = async () => JSON.parse(await execInside(['ip', '-details', '-json', 'link', 'show'])) as LinkInfo[];
+
+test('the cluster namespace is sealed, and the host network is as it was before the cluster', async () => {
+  const links = await insideLinks();
+  const routes = JSON.parse(await execInside(['ip', '-json', 'route', 'show', 'table', 'all'])) as RouteInfo[];
+  expect(sealProblems(links, routes)).toEqual([]);
+  expect(links.map((l) => l.ifname)).toEqual(expect.arrayContaining(['lo', 'rainbow0']));
+  expect(routes.filter((r) => r.dst === 'default')).toEqual([]);
+  // The host keeps its own interfaces, addresses, routes and nft tables: the cluster added none.
+  expect(await hostNetwork()).toEqual(readState()!.hostNetworkBefore);
+  // kube-proxy's table lives inside, never on the host.
+  expect(await execInside(['nft', 'list', 'tables'])).toMatch(/table (ip|inet) kube-proxy/);
+  expect(readState()!.hostNetworkBefore.nftTables.join('\n')).not.toMatch(/kube-proxy/);
+});
+
+test('3 replicas of the project image become Ready, each in its own network namespace with an address of the podCIDR', async () => {
   await apps.createNamespacedDeployment({ namespace: ns.name, body: reporterDeployment(3) });
   const pods = await eventually('3 ready reporter pods', async () => {
     const ps = await podsOf();
     return ps.length === 3 && ps.every(isReady) ? ps : undefined;
   }, 90_000);
+  const node = await core.readNode({ name: pods[0]!.spec!.nodeName! });
+  const podCidr = parseCidr(node.spec!.podCIDR!);
   const ips = pods.map((p) => p.status!.podIP!);
   expect(new Set(ips).size).toBe(3);
-  for (const ip of ips) expect(ip).toMatch(/^127\.\d+\.\d+\.\d+$/);
+  for (const ip of ips) expect(contains(podCidr, ip)).toBe(true);
+  const bridged = (await insideLinks()).filter((l) => l.master === 'rainbow0').map((l) => l.ifname);
   for (const p of pods) {
     expect(p.status?.phase).toBe('Running');
     expect(p.status?.podIPs).toEqual([{ ip: p.status!.podIP }]);
+    expect(p.status?.hostIP).toBe(NODE_IP);
     expect(p.status?.containerStatuses?.[0]).toMatchObject({ name: 'reporter', ready: true, started: true, restartCount: 0 });
-    // Answers on its own address…
-    const res = await fetch(`http://${p.status!.podIP}:9471/connections`);
+    // Its veth is a port of the node bridge…
+    expect(bridged).toContain(vethName(p.metadata!.uid!));
+    // …and it answers on its own address, from the node's namespace…
+    const res = await getInside(`http://${p.status!.podIP}:9471/connections`);
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ established: 0, ports: { '8080': 0 } });
+    expect(JSON.parse(res.body)).toEqual({ established: 0, ports: { '8080': 0 } });
   }
-  // …and only there: the bind address is the pod IP, not every interface.
-  const refused = await new Promise<boolean>((resolve) => {
-    const s = net.connect({ host: '127.0.0.1', port: 9471 });
-    s.once('connect', () => (s.destroy(), resolve(false)));
-    s.once('error', () => resolve(true));
-  });
-  expect(refused).toBe(true);
+  // …but not on the node's loopback, which is not the pod's.
+  await expect(getInside('http://127.0.0.1:9471/connections', 2000)).rejects.toThrow();
 });
 
-test('a NodePort Service reaches exactly the Ready pods; EndpointSlices cannot hold loopback addresses', async () => {
+test('a NodePort Service reaches exactly the Ready pods through kube-proxy, and its EndpointSlice lists them', async () => {
   // A fourth pod with the Service's labels that never becomes Ready (its probe targets a closed port).
   await core.createNamespacedPod({
     namespace: ns.name,
@@ -114,36 +136,49 @@ test('a NodePort Service reaches exactly the Ready pods; EndpointSlices cannot h
   const nodePort = svc.spec!.ports![0].nodePort!;
   const notReady = await eventually('the not-ready pod running', async () => {
     const p = (await podsOf()).find((x) => x.metadata!.name === 'not-ready');
-    return p?.status?.phase === 'Running' ? p : undefined;
+    return p?.status?.phase === 'Running' && p.status.podIP ? p : undefined;
   });
   expect(isReady(notReady)).toBe(false);
   const ready = (await podsOf()).filter(isReady).map((p) => p.status!.podIP!);
   expect(ready).toHaveLength(3);
 
-  // Hold 9 connections through the node port, then see from /proc/net/tcp which pod IPs hold them.
+  // The real EndpointSlice controller lists every pod, the Ready ones as ready.
+  const endpoints = await eventually('an EndpointSlice with 3 ready endpoints', async () => {
+    const slices = (await discovery.listNamespacedEndpointSlice({ namespace: ns.name, labelSelector: 'kubernetes.io/service-name=reporters' })).items;
+    const eps = slices.flatMap((sl) => sl.endpoints ?? []);
+    return eps.filter((e) => e.conditions?.ready).length === 3 ? eps : undefined;
+  });
+  expect(new Set(endpoints.filter((e) => e.conditions?.ready).flatMap((e) => e.addresses))).toEqual(new Set(ready));
+  expect(endpoints.filter((e) => !e.conditions?.ready).flatMap((e) => e.addresses)).toEqual([notReady.status!.podIP]);
+
+  // Hold 9 connections through the node port on the host address; conntrack inside the cluster
+  // shows where kube-proxy sent each one.
   const socks: net.Socket[] = [];
   try {
     for (let i = 0; i < 9; i++) {
-      const s = net.connect({ host: '127.0.0.1', port: nodePort });
-      await new Promise((res, rej) => (s.once('connect', res), s.once('error', rej)));
+      const s = await eventually(`connection ${i + 1} through node port ${nodePort}`, () =>
+        new Promise<net.Socket | undefined>((resolve) => {
+          const c = net.connect({ host: clusterHost(), port: nodePort });
+          // A connection kube-proxy could not send anywhere is closed at once.
+          c.once('connect', () => setTimeout(() => resolve(c.destroyed ? undefined : c), 100));
+          c.once('error', () => resolve(undefined));
+        }), 15_000, 200);
       socks.push(s);
     }
-    const served = await eventually('9 proxied connections established', async () => {
-      const text = readFileSync('/proc/net/tcp', 'utf8');
-      const local = parseProcNetTcp(text).filter((e) => e.state === 1 && e.localPort === 9471 && e.localAddress.startsWith('127.10.'));
-      return local.length >= 9 ? local.map((e) => e.localAddress) : undefined;
+    const served = await eventually('9 established flows in conntrack', async () => {
+      const out = await execInside(['conntrack', '-L', '-p', 'tcp', '--dport', String(nodePort), '--state', 'ESTABLISHED']).catch(() => '');
+      // Each entry: the original direction (to the node port), then the reply (from the pod).
+      const replies = out.split('\n').flatMap((l) => {
+        const m = /src=\S+ dst=\S+ sport=\d+ dport=\d+ .*?src=(\S+) dst=\S+ sport=9471/.exec(l);
+        return m ? [m[1]!] : [];
+      });
+      return replies.length >= 9 ? replies : undefined;
     });
     expect(new Set(served)).toEqual(new Set(ready));
     expect(served).not.toContain(notReady.status!.podIP);
   } finally {
     for (const s of socks) s.destroy();
   }
-
-  // The real EndpointSlice controller runs and tries, but the API server refuses loopback
-  // endpoint addresses (pkg/apis/core/validation ValidateEndpointIP), so no slice lists them.
-  const slices = (await discovery.listNamespacedEndpointSlice({ namespace: ns.name, labelSelector: 'kubernetes.io/service-name=reporters' })).items;
-  const listed = slices.flatMap((s) => s.endpoints ?? []).flatMap((e) => e.addresses);
-  expect(listed.filter((a) => a.startsWith('127.'))).toEqual([]);
   await core.deleteNamespacedPod({ namespace: ns.name, name: 'not-ready' });
   await core.deleteNamespacedService({ namespace: ns.name, name: 'reporters' });
 });
@@ -151,6 +186,7 @@ test('a NodePort Service reaches exactly the Ready pods; EndpointSlices cannot h
 test('deleting the Deployment stops its processes within the grace period', async () => {
   const pods = (await podsOf()).filter((p) => p.metadata!.name !== 'not-ready');
   const pids = pods.map(pidOf);
+  const veths = pods.map((p) => vethName(p.metadata!.uid!));
   expect(pids.every((pid) => Number.isInteger(pid) && existsSync(`/proc/${pid}`))).toBe(true);
   const started = Date.now();
   await apps.deleteNamespacedDeployment({ namespace: ns.name, name: 'reporters', propagationPolicy: 'Foreground' });
@@ -158,6 +194,11 @@ test('deleting the Deployment stops its processes within the grace period', asyn
   // The reporter exits on SIGTERM at once; the grace period (4 s) bounds it in any case.
   expect(Date.now() - started).toBeLessThan(4_000 + 5_000);
   await eventually('pods removed from the API', async () => (await podsOf()).filter((p) => p.metadata!.name !== 'not-ready').length === 0, 30_000);
+  // Their sandboxes went too: the network namespace, and with it the veth pair.
+  await eventually('their veths gone from the node bridge', async () => {
+    const names = (await insideLinks()).map((l) => l.ifname);
+    return veths.every((v) => !names.includes(v));
+  }, 10_000, 200);
 });
 
 test('a pod whose image cannot run here says so in its status', async () => {

@@ -1,11 +1,11 @@
-// chart/rainbow-system in-cluster mode (no webhook.url) with real helm: the webhook pods (local
-// processes of the node simulator, under the chart's ServiceAccount and RBAC) bootstrap their TLS
+// chart/rainbow-system in-cluster mode (no webhook.url) with real helm: the webhook pods (in pod
+// sandboxes of the node simulator, under the chart's ServiceAccount and RBAC) bootstrap their TLS
 // in the Secret <fullname>-tls with `selfsigned`, serve the same certificate, and inject its CA
 // into both webhook configurations. helm upgrade keeps all of it; helm uninstall removes the
 // Secret through its ownerReference (the ValidatingWebhookConfiguration) and garbage collection.
 //
-// The API server cannot reach a Service here (pods run on 127.x addresses), so the webhooks'
-// namespaceSelector matches only an empty app namespace of this test: nothing else is affected.
+// The webhooks' namespaceSelector matches only an empty app namespace of this test: nothing else
+// is affected.
 import { X509Certificate } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -15,6 +15,7 @@ import type { V1Pod, V1Secret } from '@kubernetes/client-node';
 
 import { logDir, repoRoot } from '../../scripts/cluster/paths.js';
 import { clients, eventually, helm, testNamespace } from './support/cluster.js';
+import { connectInside } from './support/network.js';
 
 const { core, admission } = clients();
 const chart = path.join(repoRoot, 'chart', 'rainbow-system');
@@ -61,7 +62,8 @@ async function caBundles(): Promise<string[]> {
 /** SHA-256 fingerprint of the certificate served at ip:8443, verified against `ca` for the Service name. */
 function servedFingerprint(ip: string, ca: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    const socket = tls.connect({ host: ip, port: 8443, servername: `${svc()}.${sys.name}.svc`, ca, minVersion: 'TLSv1.2' }, () => {
+    // Pod IPs are reachable from inside the cluster's namespace only.
+    const socket = tls.connect({ socket: connectInside(ip, 8443), servername: `${svc()}.${sys.name}.svc`, ca, minVersion: 'TLSv1.2' }, () => {
       const fp = socket.getPeerX509Certificate()!.fingerprint256;
       socket.end();
       resolve(fp);

@@ -7,8 +7,8 @@ import http from 'node:http';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { clients, eventually, helm, kubectl, testNamespace } from './support/cluster.js';
-import { installRainbowSystem, type RainbowSystem } from './support/system.js';
-import { isListening } from '../../scripts/cluster/processes.js';
+import { clusterHost, listeningInside } from './support/network.js';
+import { installRainbowSystemWithUrl as installRainbowSystem, type UrlSystem as RainbowSystem } from './support/system.js';
 import { repoRoot } from '../../scripts/cluster/paths.js';
 
 const { core, apps, admission } = clients();
@@ -42,7 +42,7 @@ const kubectlIn = (...args: string[]) => kubectl(['-n', ns.name, ...args]);
  */
 function probe(nodePort: number): Promise<string> {
   return new Promise((resolve) => {
-    const req = http.get({ host: '127.0.0.1', port: nodePort, path: '/', agent: false, timeout: 3_000 }, (res) => {
+    const req = http.get({ host: clusterHost(), port: nodePort, path: '/', agent: false, timeout: 3_000 }, (res) => {
       res.resume();
       resolve(String(res.headers['x-rainbow-color'] ?? `HTTP ${res.statusCode}`));
     });
@@ -83,7 +83,7 @@ test('webhook killed: helm upgrade A → B exits 0 and the Service moves to B at
   const killed = system.webhook;
   await killed.stop('SIGKILL');
   expect(killed.proc.signalCode).toBe('SIGKILL');
-  expect(await isListening(webhookPort())).toBe(false);
+  expect(await listeningInside(webhookPort())).toBe(false);
 
   // B becomes Ready only after 8 s. With the webhook up, the Service would stay on A (pending B).
   const started = Date.now();

@@ -1,8 +1,10 @@
-// The admission webhook end to end: `rainbow webhook` as a local process registered by URL with
-// the real API server; real pods of the project's image holding real TCP connections.
+// The admission webhook end to end: `rainbow webhook` as a process next to the API server,
+// registered by URL; real pods of the project's image holding real TCP connections through
+// kube-proxy.
 import { isDeploymentAvailable } from '../../webhook/src/policies/availability.js';
-import net from 'node:net';
 import { clients, eventually, kubectl, testNamespace } from './support/cluster.js';
+import { connectionsOf as colorConnections, openStream } from './support/controller.js';
+import { clusterHost, connectInside } from './support/network.js';
 import { startWebhook, type RegisteredWebhook } from './support/webhook.js';
 import { appService, colorDeployment } from './support/app-objects.js';
 
@@ -20,34 +22,9 @@ async function waitAvailable(name: string) {
   }, 60_000);
 }
 
-/**
- * Opens a TCP stream to the Service's node port and resolves with it once the first line arrived.
- * A just-created Service's node port opens when the node simulator sees the Service (as kube-proxy
- * needs a moment to program it), so a refused connection is retried for a few seconds.
- */
-async function openStream(nodePort: number): Promise<{ socket: net.Socket; lines: string[] }> {
-  const lines: string[] = [];
-  const socket = await eventually(`node port ${nodePort} accepting`, () =>
-    new Promise<net.Socket | undefined>((resolve) => {
-      const s = net.connect({ host: '127.0.0.1', port: nodePort });
-      s.once('connect', () => resolve(s));
-      s.once('error', () => resolve(undefined));
-    }), 10_000, 100);
-  socket.setEncoding('utf8');
-  socket.on('data', (d: string) => lines.push(...d.split('\n').filter(Boolean)));
-  await eventually('first line on the stream', async () => lines.length > 0, 10_000, 50);
-  return { socket, lines };
-}
-
-async function connectionsOf(deployment: string): Promise<number> {
-  const pods = (await core.listNamespacedPod({ namespace: ns.name, labelSelector: `rainbow.dev/color=${deployment.split('-').pop()}` })).items;
-  let total = 0;
-  for (const p of pods) {
-    const r = await fetch(`http://${p.status!.podIP}:9471/connections`);
-    total += ((await r.json()) as { established: number }).established;
-  }
-  return total;
-}
+/** A stream through the Service's NodePort on the cluster's host address, as a client would hold one. */
+const openNodePortStream = (nodePort: number) => openStream(clusterHost(), nodePort);
+const connectionsOf = (deployment: string) => colorConnections(ns.name, deployment.split('-').pop()!);
 
 beforeAll(async () => {
   ns = await testNamespace('webhook');
@@ -73,7 +50,7 @@ test('cutover, delete guard and drain, step by step', async () => {
   const nodePort = svc.spec!.ports!.find((p) => p.name === 'tcp')!.nodePort!;
 
   // A long-lived stream to color A.
-  const old = await openStream(nodePort);
+  const old = await openNodePortStream(nodePort);
   expect(old.lines[0]).toBe(`The color is #${A}`);
 
   // Color B is created but not Available yet (readiness starts after 6 s): asking the Service for B
@@ -101,7 +78,7 @@ test('cutover, delete guard and drain, step by step', async () => {
   expect(now.metadata?.annotations?.['rainbow.dev/pending-color']).toBeUndefined();
 
   // New streams get B, the old one keeps printing A.
-  const fresh = await openStream(nodePort);
+  const fresh = await openNodePortStream(nodePort);
   expect(fresh.lines[0]).toBe(`The color is #${B}`);
   expect(old.socket.destroyed).toBe(false);
 
@@ -134,7 +111,7 @@ test('force-delete lets a color with connections go, with a warning', async () =
   await apps.createNamespacedDeployment({ namespace: ns.name, body: colorDeployment('cafe', C) });
   await waitAvailable(`cafe-${C}`);
   const pod = (await core.listNamespacedPod({ namespace: ns.name, labelSelector: `rainbow.dev/color=${C}` })).items[0];
-  const s = net.connect({ host: pod.status!.podIP!, port: 8081 });
+  const s = connectInside(pod.status!.podIP!, 8081);
   await new Promise((r) => s.once('data', r));
   const refused = await kubectl(['-n', ns.name, 'delete', 'deployment', `cafe-${C}`, '--wait=false']);
   expect(refused.code).not.toBe(0);

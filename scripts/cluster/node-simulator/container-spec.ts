@@ -1,9 +1,9 @@
 // How the simulator turns a pod's container into a local process: only the project's own image
 // (`rainbow` or `*/rainbow`, any tag) can run here, as `node dist/webhook/src/cli.js …`; the
 // container's env is resolved the way kubelet does it (downward API, ConfigMap/Secret refs,
-// `$(VAR)` expansion), plus RAINBOW_BIND_ADDRESS = the pod's IP.
+// `$(VAR)` expansion). The process runs inside the pod's sandbox (pod-sandbox.ts), so it listens
+// on the pod's own address like any container.
 import type { V1Container, V1EnvVar, V1Pod } from '@kubernetes/client-node';
-import { ENV_BIND_ADDRESS } from '../../../webhook/src/contract.js';
 
 export interface RunSpec {
   argv: string[];
@@ -18,7 +18,7 @@ export interface PodContext {
   hostIP: string;
   /** node plus the path of the built `rainbow` CLI. */
   rainbow: string[];
-  /** Environment every container starts from (the service-account KUBECONFIG); the container's own env wins. */
+  /** Environment every container starts from (the Service links); the container's own env wins. */
   baseEnv?: Record<string, string>;
   /** Reads a key of a ConfigMap or Secret in the pod's namespace; undefined when absent. */
   lookup: (kind: 'ConfigMap' | 'Secret', name: string, key: string) => Promise<string | undefined>;
@@ -90,7 +90,8 @@ export async function resolveContainer(c: V1Container, ctx: PodContext): Promise
       message: `the local node simulator runs only the project's own image (rainbow or */rainbow, any tag); ${c.image ?? '(no image)'} cannot run here`,
     };
   }
-  const vars: Record<string, string> = {};
+  // $(VAR) sees the Service links too, as kubelet's expansion does; the container's own env wins.
+  const vars: Record<string, string> = { ...ctx.baseEnv };
   for (const e of c.env ?? []) {
     const v = await envValue(e, ctx, vars);
     if (typeof v !== 'string') return { ok: false, reason: 'CreateContainerConfigError', message: v.error };
@@ -110,7 +111,7 @@ export async function resolveContainer(c: V1Container, ctx: PodContext): Promise
     ok: true,
     spec: {
       argv: [...ctx.rainbow, ...args],
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: '/tmp', ...ctx.baseEnv, ...vars, [ENV_BIND_ADDRESS]: ctx.podIP },
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: '/tmp', HOSTNAME: ctx.pod.metadata?.name ?? '', ...ctx.baseEnv, ...vars },
     },
   };
 }

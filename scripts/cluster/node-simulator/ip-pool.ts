@@ -1,29 +1,47 @@
-// Pod addresses from a 127.0.0.0/8 block: Linux routes the whole block to the loopback device,
-// so each pod gets an address of its own without any network setup. Addresses are not reused
-// while the simulator runs, so a new pod never inherits a dead pod's connections.
+// Pod addresses from the Node's podCIDR: the gateway (first address) is the bridge's, the rest go
+// to pods in turn. An address comes back only after the whole block has been handed out once, so a
+// new pod does not inherit the conntrack entries of a pod that just went.
+import { isIPv4 } from 'node:net';
+import { contains, gateway, ipToNumber, numberToIp, parseCidr, size, type Cidr } from '../network/cidr.js';
+
 export class IpPool {
-  private next = 0;
+  private readonly cidr: Cidr;
+  private next = 2;
   private readonly used = new Set<string>();
 
-  /** `prefix` is the first two octets, e.g. "127.10": pods get 127.10.0.2, 127.10.0.3, … */
-  constructor(private readonly prefix = '127.10') {}
+  constructor(readonly podCidr: string) {
+    this.cidr = parseCidr(podCidr);
+    if (size(this.cidr) < 4) throw new Error(`podCIDR ${podCidr} is too small for pods`);
+  }
+
+  get gateway(): string {
+    return gateway(this.cidr);
+  }
+
+  /** Prefix length, for the pod's address on its interface. */
+  get bits(): number {
+    return this.cidr.bits;
+  }
 
   allocate(): string {
-    for (;;) {
-      const n = this.next++;
-      const third = Math.floor(n / 253);
-      if (third > 255) throw new Error(`pod address block ${this.prefix}.0.0/16 is exhausted`);
-      const ip = `${this.prefix}.${third}.${(n % 253) + 2}`;
+    const usable = size(this.cidr) - 3; // network, gateway, broadcast
+    for (let tried = 0; tried < usable; tried++) {
+      const offset = this.next;
+      this.next = this.next + 1 >= size(this.cidr) - 1 ? 2 : this.next + 1;
+      const ip = numberToIp(this.cidr.base + offset);
       if (!this.used.has(ip)) {
         this.used.add(ip);
         return ip;
       }
     }
+    throw new Error(`podCIDR ${this.podCidr} is exhausted: ${this.used.size} pods hold an address`);
   }
 
   /** Marks an address already held by a pod (after a simulator restart). */
   claim(ip: string): boolean {
-    if (!ip.startsWith(`${this.prefix}.`) || this.used.has(ip)) return false;
+    if (!isIPv4(ip) || !contains(this.cidr, ip) || ip === this.gateway || this.used.has(ip)) return false;
+    const offset = ipToNumber(ip) - this.cidr.base;
+    if (offset === 0 || offset === size(this.cidr) - 1) return false;
     this.used.add(ip);
     return true;
   }

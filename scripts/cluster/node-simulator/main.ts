@@ -1,16 +1,22 @@
-// The node simulator: plays kubelet (and kube-proxy's node ports) for one Node of the local
-// cluster. Started by `scripts/local-cluster up`; stops every pod process on SIGTERM.
+// The node simulator: plays kubelet for one Node of the local cluster, inside the cluster's network
+// namespace. Started by `scripts/local-cluster up`; stops every pod on SIGTERM.
+import { execFile } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { parseArgs } from 'node:util';
 import { CoordinationV1Api, CoreV1Api, KubeConfig, PatchStrategy, VersionApi, setHeaderOptions, type V1Pod, type V1Service } from '@kubernetes/client-node';
 import { startInformer } from '../../../webhook/src/cluster/informer.js';
+import { eventually } from '../poll.js';
+import { BRIDGE } from '../network/plan.js';
 import { IpPool } from './ip-pool.js';
 import { PodRunner } from './pod-runner.js';
-import { ServiceProxy } from './service-proxy.js';
+import { PodSandbox } from './pod-sandbox.js';
 import { heartbeat, registerNode } from './node-status.js';
 import { logDir, repoRoot, stateDir } from '../paths.js';
-import { serviceAccountEnv } from './service-account.js';
+import { writeServiceAccount } from './service-account.js';
+import { serviceLinkEnv } from './service-links.js';
+import { forgetPodProcess, recordPodProcess } from './pod-processes.js';
 import { apiClient } from '../../../webhook/src/cluster/kube.js';
 import { rainbowCommand } from '../rainbow-command.js';
 
@@ -18,10 +24,12 @@ const { values } = parseArgs({
   options: {
     kubeconfig: { type: 'string' },
     'node-name': { type: 'string', default: 'rainbow-node' },
-    'pod-block': { type: 'string', default: '127.10' },
+    'node-ip': { type: 'string' },
     'heartbeat-seconds': { type: 'string', default: '10' },
   },
 });
+if (!values['node-ip']) throw new Error('node simulator: --node-ip is required');
+const nodeIP = values['node-ip'];
 
 const log = (message: string) => process.stdout.write(`${new Date().toISOString()} ${message}\n`);
 const kc = new KubeConfig();
@@ -30,7 +38,6 @@ else kc.loadFromDefault();
 const core = apiClient(kc, CoreV1Api);
 const coord = apiClient(kc, CoordinationV1Api);
 const nodeName = values['node-name']!;
-const pool = new IpPool(values['pod-block']);
 const runners = new Map<string, PodRunner>();
 const finishing = new Set<string>();
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
@@ -45,8 +52,12 @@ const version = await (async () => {
   }
 })();
 
-await registerNode(core, nodeName, version);
-log(`node ${nodeName} registered (kubelet ${version}); pods get addresses in ${values['pod-block']}.0.0/16`);
+await registerNode(core, nodeName, version, nodeIP);
+// kube-controller-manager allocates the Node's podCIDR once it sees the Node.
+const podCIDR = await eventually(`a podCIDR on node ${nodeName}`, async () => (await core.readNode({ name: nodeName })).spec?.podCIDR, 60_000, 200);
+const pool = new IpPool(podCIDR);
+await promisify(execFile)('ip', ['address', 'replace', `${pool.gateway}/${pool.bits}`, 'dev', BRIDGE]);
+log(`node ${nodeName} registered (kubelet ${version}, InternalIP ${nodeIP}); pods get addresses in ${podCIDR}, gateway ${pool.gateway} on ${BRIDGE}`);
 const beat = setInterval(() => {
   heartbeat(core, coord, nodeName).catch((err: Error) => log(`heartbeat failed: ${err.message}`));
 }, Number(values['heartbeat-seconds']) * 1000);
@@ -70,13 +81,18 @@ function runnerFor(pod: V1Pod): PodRunner {
   const held = pod.status?.podIP;
   const ip = held && pool.claim(held) ? held : pool.allocate();
   const ns = pod.metadata!.namespace!;
-  const r = new PodRunner(pod, ip, {
+  const saDir = path.join(serviceAccountDir, keyOf(pod));
+  const sandbox = new PodSandbox(keyOf(pod), `${ns}/${pod.metadata!.name}`, { ip, bits: pool.bits, gateway: pool.gateway }, saDir, { record: recordPodProcess, forget: forgetPodProcess });
+  const r = new PodRunner(pod, sandbox, {
     rainbow: [rainbowNode, ...rainbowArgs],
-    hostIP: '127.0.0.1',
+    hostIP: nodeIP,
     cwd: repoRoot,
     logDir: path.join(logDir, 'pods'),
     lookup: (kind, name, key) => lookup(ns, kind, name, key),
-    podEnv: (p) => serviceAccountEnv(kc, p, serviceAccountDir),
+    podEnv: async (p) => {
+      await writeServiceAccount(kc, p, saDir);
+      return serviceLinkEnv(p, services.informer.list());
+    },
     log,
     writeStatus: async (p, status) => {
       if (!runners.has(keyOf(p)) && !finishing.has(keyOf(p))) return;
@@ -141,6 +157,11 @@ function onPodGone(pod: V1Pod): void {
   void runner.kill().then(() => pool.release(runner.ip));
 }
 
+const services = startInformer<V1Service>(kc, '/api/v1/services', () => core.listServiceForAllNamespaces(), {
+  onError: (err, ms) => log(`service watch error (${(err as Error)?.message ?? err}); relisting in ${ms} ms`),
+});
+await services.synced;
+
 const pods = startInformer<V1Pod>(kc, '/api/v1/pods', () => core.listPodForAllNamespaces({ fieldSelector: `spec.nodeName=${nodeName}` }), {
   fieldSelector: `spec.nodeName=${nodeName}`,
   onError: (err, ms) => log(`pod watch error (${(err as Error)?.message ?? err}); relisting in ${ms} ms`),
@@ -149,15 +170,7 @@ pods.informer.on('add', onPod);
 pods.informer.on('update', onPod);
 pods.informer.on('delete', onPodGone);
 
-const proxy = new ServiceProxy({ pods: () => pods.informer.list(), log });
-const services = startInformer<V1Service>(kc, '/api/v1/services', () => core.listServiceForAllNamespaces(), {
-  onError: (err, ms) => log(`service watch error (${(err as Error)?.message ?? err}); relisting in ${ms} ms`),
-});
-services.informer.on('add', (s) => proxy.upsert(s));
-services.informer.on('update', (s) => proxy.upsert(s));
-services.informer.on('delete', (s) => proxy.remove(s));
-
-await Promise.all([pods.synced, services.synced]);
+await pods.synced;
 log('node simulator ready');
 
 let stopping = false;
@@ -167,7 +180,6 @@ async function shutdown(sig: string): Promise<void> {
   log(`${sig}: stopping ${runners.size} pod(s)`);
   clearInterval(beat);
   await Promise.allSettled([pods.stop(), services.stop()]);
-  proxy.stop();
   await Promise.allSettled([...runners.values()].map((r) => r.kill(2000)));
   log('node simulator stopped');
   process.exit(0);

@@ -21,7 +21,7 @@ function conditions(t: Date): V1NodeCondition[] {
   ];
 }
 
-export async function registerNode(core: CoreV1Api, name: string, kubeletVersion: string): Promise<void> {
+export async function registerNode(core: CoreV1Api, name: string, kubeletVersion: string, internalIP: string): Promise<void> {
   const capacity = { cpu: '32', memory: '64Gi', pods: '1000', 'ephemeral-storage': '100Gi' };
   const node: V1Node = {
     metadata: {
@@ -44,7 +44,7 @@ export async function registerNode(core: CoreV1Api, name: string, kubeletVersion
           allocatable: capacity,
           conditions: conditions(new Date()),
           addresses: [
-            { type: 'InternalIP', address: '127.0.0.1' },
+            { type: 'InternalIP', address: internalIP },
             { type: 'Hostname', address: name },
           ],
           nodeInfo: {

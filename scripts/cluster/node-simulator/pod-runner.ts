@@ -1,6 +1,7 @@
-// Plays kubelet for one pod: runs its containers as local processes on the pod's 127.x address,
-// sidecars (init containers with restartPolicy Always) first, probes them, restarts crashed
-// containers with back-off, reports status, and on deletion stops them within the grace period.
+// Plays kubelet for one pod: makes its sandbox (network and mount namespaces, pod-sandbox.ts), runs
+// its containers inside it, sidecars (init containers with restartPolicy Always) first, probes
+// them, restarts crashed containers with back-off, reports status, and on deletion stops them
+// within the grace period, then the sandbox.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
@@ -9,6 +10,7 @@ import { resolveContainer, type PodContext, type RunSpec } from './container-spe
 import { probeOnce } from './probes.js';
 import { recordPodProcess, forgetPodProcess } from './pod-processes.js';
 import { isRunning } from '../processes.js';
+import type { PodSandbox } from './pod-sandbox.js';
 
 export interface PodRunnerDeps {
   rainbow: string[];
@@ -16,7 +18,7 @@ export interface PodRunnerDeps {
   cwd: string;
   logDir: string;
   lookup: PodContext['lookup'];
-  /** Environment for every container of the pod (e.g. its service-account kubeconfig). */
+  /** Writes what the pod's sandbox mounts (its ServiceAccount) and returns the environment of every container (Service links). */
   podEnv: (pod: V1Pod) => Promise<Record<string, string>>;
   writeStatus: (pod: V1Pod, status: V1PodStatus) => Promise<void>;
   log: (message: string) => void;
@@ -58,7 +60,7 @@ export class PodRunner {
 
   constructor(
     private pod: V1Pod,
-    readonly ip: string,
+    readonly sandbox: PodSandbox,
     private readonly deps: PodRunnerDeps,
   ) {
     const spec = pod.spec!;
@@ -66,6 +68,10 @@ export class PodRunner {
       ...(spec.initContainers ?? []).map((c) => new ContainerRun(c, c.restartPolicy === 'Always' ? 'sidecar' : 'init')),
       ...spec.containers.map((c) => new ContainerRun(c, 'main')),
     ];
+  }
+
+  get ip(): string {
+    return this.sandbox.network.ip;
   }
 
   get key(): string {
@@ -83,6 +89,16 @@ export class PodRunner {
    * with back-off; an image or command that cannot run here never will.
    */
   async start(): Promise<void> {
+    try {
+      await this.sandbox.start();
+    } catch (err) {
+      for (const run of this.runs) run.state = { waiting: { reason: 'CreatePodSandboxError', message: (err as Error).message } };
+      this.unrunnable = true;
+      this.flush();
+      await this.sandbox.stop();
+      throw err;
+    }
+    if (this.stopped) return;
     for (let attempt = 0; ; attempt++) {
       const outcome = await this.resolve();
       this.flush();
@@ -152,7 +168,8 @@ export class PodRunner {
     const fd = openSync(file, 'a');
     let proc: ChildProcess;
     try {
-      proc = spawn(run.spec.argv[0], run.spec.argv.slice(1), { cwd: this.deps.cwd, env: run.spec.env, detached: true, stdio: ['ignore', fd, fd] });
+      const [cmd, ...args] = [...this.sandbox.enterArgs(this.deps.cwd), ...run.spec.argv];
+      proc = spawn(cmd!, args, { cwd: this.deps.cwd, env: run.spec.env, detached: true, stdio: ['ignore', fd, fd] });
     } finally {
       closeSync(fd);
     }
@@ -297,6 +314,7 @@ export class PodRunner {
     }
     await Promise.all(left.map((r) => r.exited));
     this.stopped = true;
+    await this.sandbox.stop();
     await this.writing;
   }
 
@@ -315,6 +333,7 @@ export class PodRunner {
       for (const r of live) if (r.proc) signal(r.proc, 'SIGKILL');
     }
     await Promise.all(live.map((r) => r.exited));
+    await this.sandbox.stop();
   }
 
   pids(): number[] {

@@ -1,19 +1,18 @@
-// What kubelet's projected service-account token volume gives a pod, delivered the one way a
-// local process can take it: a bound token from the TokenRequest API written into a kubeconfig
-// of the pod's own, named by KUBECONFIG. @kubernetes/client-node's loadFromDefault() reads it,
-// so `rainbow controller` in a pod acts with its ServiceAccount and the chart's RBAC.
-import { mkdirSync, writeFileSync } from 'node:fs';
+// What kubelet's projected service-account volume gives a pod: a bound token from the TokenRequest
+// API, the cluster CA and the namespace, as files. The pod sandbox mounts this folder at
+// /var/run/secrets/kubernetes.io/serviceaccount, so in-cluster clients (client-go,
+// @kubernetes/client-node's loadFromDefault) act with the pod's ServiceAccount and RBAC.
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { CoreV1Api, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
-import { stringify } from 'yaml';
 import { apiClient } from '../../../webhook/src/cluster/kube.js';
 
-export async function serviceAccountEnv(kc: KubeConfig, pod: V1Pod, dir: string): Promise<Record<string, string>> {
-  if (pod.spec?.automountServiceAccountToken === false) return {};
+/** Writes the pod's token, ca.crt and namespace into `dir`; nothing when automount is off. */
+export async function writeServiceAccount(kc: KubeConfig, pod: V1Pod, dir: string): Promise<void> {
+  if (pod.spec?.automountServiceAccountToken === false) return;
   const sa = pod.spec?.serviceAccountName ?? 'default';
   const ns = pod.metadata!.namespace!;
-  const core = apiClient(kc, CoreV1Api);
-  const token = await core.createNamespacedServiceAccountToken({
+  const token = await apiClient(kc, CoreV1Api).createNamespacedServiceAccountToken({
     name: sa,
     namespace: ns,
     body: {
@@ -25,18 +24,15 @@ export async function serviceAccountEnv(kc: KubeConfig, pod: V1Pod, dir: string)
     },
   });
   const cluster = kc.getCurrentCluster()!;
-  const caData = cluster.caData;
-  const config = {
-    apiVersion: 'v1',
-    kind: 'Config',
-    'current-context': 'in-cluster',
-    clusters: [{ name: 'local', cluster: { server: cluster.server, ...(caData ? { 'certificate-authority-data': caData } : { 'certificate-authority': cluster.caFile }) } }],
-    users: [{ name: `system:serviceaccount:${ns}:${sa}`, user: { token: token.status!.token } }],
-    contexts: [{ name: 'in-cluster', context: { cluster: 'local', user: `system:serviceaccount:${ns}:${sa}`, namespace: ns } }],
+  const ca = cluster.caData ? Buffer.from(cluster.caData, 'base64').toString('utf8') : readFileSync(cluster.caFile!, 'utf8');
+  mkdirSync(dir, { recursive: true, mode: 0o755 });
+  // Written aside and renamed, so a reader never sees half a token.
+  const put = (name: string, content: string) => {
+    const tmp = path.join(dir, `.${name}.tmp`);
+    writeFileSync(tmp, content, { mode: 0o644 });
+    renameSync(tmp, path.join(dir, name));
   };
-  const podDir = path.join(dir, pod.metadata!.uid!);
-  mkdirSync(podDir, { recursive: true, mode: 0o700 });
-  const file = path.join(podDir, 'kubeconfig');
-  writeFileSync(file, stringify(config), { mode: 0o600 });
-  return { KUBECONFIG: file, POD_NAMESPACE: ns };
+  put('ca.crt', ca);
+  put('namespace', ns);
+  put('token', token.status!.token);
 }

@@ -1,15 +1,16 @@
-// The controller end to end: `rainbow controller` as local processes (killable, restartable, two
-// at once), plus the observations its tests need — its JSON log, its metrics, the Events it
+// The controller end to end: `rainbow controller` as processes inside the cluster namespace
+// (killable, restartable, two at once), plus the observations its tests need — its JSON log, its metrics, the Events it
 // records, the moment a Deployment disappears, `rainbow status` as a user runs it, and TCP streams
 // to the demo app held open like real clients.
 import { execFile } from 'node:child_process';
 import net from 'node:net';
 import { promisify } from 'node:util';
 import type { CoreV1Event, V1Deployment } from '@kubernetes/client-node';
-import { kubeconfigPath } from '../../../scripts/cluster/paths.js';
+import { insideKubeconfigPath, kubeconfigPath } from '../../../scripts/cluster/paths.js';
 import { rainbowCommand } from '../../../scripts/cluster/rainbow-command.js';
 import { clients, eventually } from './cluster.js';
 import { startRainbow, type LocalProcess } from './processes.js';
+import { connectInside, getInside } from './network.js';
 
 const run = promisify(execFile);
 const { core, apps } = clients();
@@ -40,7 +41,7 @@ export function startController(namespace: string, identity: string, extra: stri
   const startedAt = Date.now();
   const p = startRainbow(`controller-${identity}`, [
     'controller',
-    `--kubeconfig=${kubeconfigPath}`,
+    `--kubeconfig=${insideKubeconfigPath}`,
     `--namespace=${namespace}`,
     '--interval=1s',
     '--leader-elect',
@@ -82,7 +83,7 @@ export function startController(namespace: string, identity: string, extra: stri
       }, timeoutMs, 100),
     metricsUrl,
     async leaderGauge() {
-      const text = await (await fetch(`${await metricsUrl()}/metrics`, { signal: AbortSignal.timeout(2000) })).text();
+      const text = (await getInside(`${await metricsUrl()}/metrics`, 2000)).body;
       const m = /^rainbow_controller_leader(?:\{[^}]*\})? (\d+)/m.exec(text);
       if (!m) throw new Error(`no rainbow_controller_leader in ${identity}'s metrics`);
       return Number(m[1]);
@@ -184,15 +185,16 @@ export interface Stream {
 }
 
 /**
- * A TCP client of the demo app's stream (:8081 on a pod, or a node port); resolves once the first
- * line arrived. A connection closed before any line (the node port's listener or its Ready pod not
- * there yet) is retried until `timeoutMs`.
+ * A TCP client of the demo app's stream (:8081 on a pod, a ClusterIP, or a NodePort on the
+ * cluster's host address); resolves once the first line arrived. `from: 'inside'` opens it from
+ * the cluster namespace (pod IPs and ClusterIPs are reachable only there). A connection closed
+ * before any line (kube-proxy not programmed yet, no Ready pod yet) is retried until `timeoutMs`.
  */
-export async function openStream(host: string, port: number, timeoutMs = 15_000): Promise<Stream> {
+export async function openStream(host: string, port: number, timeoutMs = 15_000, from: 'host' | 'inside' = 'host'): Promise<Stream> {
   const deadline = Date.now() + timeoutMs;
   let why = '';
   while (Date.now() < deadline) {
-    const socket = net.connect({ host, port });
+    const socket = from === 'inside' ? connectInside(host, port) : net.connect({ host, port });
     const lines: string[] = [];
     socket.setEncoding('utf8');
     socket.on('data', (d: string) => lines.push(...d.split('\n').filter(Boolean)));
@@ -224,8 +226,8 @@ export async function connectionsOf(namespace: string, color: string): Promise<n
   const pods = (await core.listNamespacedPod({ namespace, labelSelector: `rainbow.dev/color=${color}` })).items.filter((p) => !p.metadata?.deletionTimestamp && p.status?.podIP);
   let total = 0;
   for (const p of pods) {
-    const r = await fetch(`http://${p.status!.podIP}:9471/connections`, { signal: AbortSignal.timeout(2000) });
-    total += ((await r.json()) as { established: number }).established;
+    const r = await getInside(`http://${p.status!.podIP}:9471/connections`, 2000);
+    total += (JSON.parse(r.body) as { established: number }).established;
   }
   return total;
 }

@@ -1,10 +1,12 @@
-// Local processes an e2e test starts (the webhook, a controller): started from the compiled CLI,
-// logged to a file, and always stopped by PID.
+// Processes an e2e test starts next to the control plane (the webhook, a controller): the compiled
+// CLI run inside the cluster's network namespace (so they reach pods and the API server as the
+// control plane does), logged to a file, and always stopped by PID.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, openSync, closeSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { logDir } from '../../../scripts/cluster/paths.js';
 import { rainbowCommand } from '../../../scripts/cluster/rainbow-command.js';
+import { execArgs } from '../../../scripts/cluster/control-plane.js';
 
 export interface LocalProcess {
   proc: ChildProcess;
@@ -20,7 +22,8 @@ export function startRainbow(name: string, args: string[], env: NodeJS.ProcessEn
   const log = path.join(dir, `${name}-${Date.now()}.log`);
   const fd = openSync(log, 'a');
   const rainbow = rainbowCommand();
-  const proc = spawn(rainbow.node, [...rainbow.args, ...args], {
+  const [cmd, ...argv] = execArgs([rainbow.node, ...rainbow.args, ...args]);
+  const proc = spawn(cmd!, argv, {
     stdio: ['ignore', fd, fd],
     env: { ...process.env, RAINBOW_LOG_LEVEL: 'debug', ...env },
   });
@@ -42,4 +45,11 @@ export function startRainbow(name: string, args: string[], env: NodeJS.ProcessEn
   };
 }
 
-export { freePort } from '../../../scripts/cluster/processes.js';
+let nextPort = 20000 + Math.floor(Math.random() * 9000);
+/**
+ * A port for a process inside the cluster namespace: the control plane listens below 11000 and
+ * NodePorts start at 30000, and e2e files run one at a time (one jest worker on this machine).
+ */
+export async function freePort(): Promise<number> {
+  return nextPort++;
+}

@@ -1,9 +1,10 @@
-// Runs `rainbow webhook` as a local process and registers it with the local API server through
-// clientConfig.url and a caBundle, scoped to one test namespace (label rainbow.dev/e2e-ns).
+// Runs `rainbow webhook` as a process inside the cluster namespace, next to the API server (as a
+// webhook run outside the cluster's pods would be), and registers it through clientConfig.url and
+// a caBundle, scoped to one test namespace.
 import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { kubeconfigPath } from '../../../scripts/cluster/paths.js';
+import { insideKubeconfigPath } from '../../../scripts/cluster/paths.js';
 import { guardWebhookConfiguration, serviceWebhookConfiguration } from '../../../scripts/cluster/webhook-registration.js';
 import { clients, eventually } from './cluster.js';
 import { freePort, startRainbow, type LocalProcess } from './processes.js';
@@ -25,7 +26,7 @@ export async function startWebhook(namespace: string, extraArgs: string[] = []):
     '--bind=127.0.0.1',
     `--port=${port}`,
     `--ca-bundle-out=${caFile}`,
-    `--kubeconfig=${kubeconfigPath}`,
+    `--kubeconfig=${insideKubeconfigPath}`,
     '--pod-timeout=1s',
     ...extraArgs,
   ]);

@@ -5,7 +5,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import { AppsV1Api, CoreV1Api, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
-import { askPod, askPods, type AskPodsOptions, type PodReport, type PodTarget } from '../connections/ask-pods.js';
+import { askPods, type AskPodsOptions, type PodReport, type PodTarget } from '../connections/ask-pods.js';
 import { LABEL_APP } from '../contract.js';
 import { colorStates, type ProbeResult } from '../controller/planner.js';
 import { probeColors, type AskPodsFn } from '../controller/probe.js';
@@ -73,10 +73,7 @@ export function proxyAskPods(kc: KubeConfig, namespaces: ReadonlyMap<string, str
       while (next < targets.length) {
         const i = next++;
         const t = targets[i]!;
-        const viaProxy = await askThroughProxy(kc, namespaces.get(t.name) ?? 'default', t, timeoutMs);
-        // The API server does not proxy to loopback pod IPs (the local cluster's 127.0.0.0/8):
-        // those are on this host, so ask them directly.
-        out[i] = !viaProxy.ok && /address not allowed/i.test(viaProxy.error) ? await askPod(t, { timeoutMs }) : viaProxy;
+        out[i] = await askThroughProxy(kc, namespaces.get(t.name) ?? 'default', t, timeoutMs);
       }
     };
     await Promise.all(Array.from({ length: Math.min(limit, targets.length) }, worker));

@@ -1,0 +1,153 @@
+// The cluster's sealed network namespace. A holder process (`unshare --net`, with a user namespace
+// first when not root, as rootless Kubernetes does) keeps it alive; every daemon of the cluster is
+// started inside it with nsenter. It holds only `lo`, the node bridge and pod veths, and no route
+// leaves it, so no packet of the cluster can reach the machine's network whatever it is sent to.
+import { execFile, spawnSync } from 'node:child_process';
+import { promisify } from 'node:util';
+import { isRunning, startDaemon, type Daemon } from '../processes.js';
+import { progress } from '../progress.js';
+import { BRIDGE, NODE_IP, SERVICE_CIDR } from './plan.js';
+
+const run = promisify(execFile);
+
+export interface ClusterNamespace extends Daemon {
+  /** True when the namespace sits in a user namespace of its own (not started as root). */
+  rootless: boolean;
+}
+
+/** The commands the cluster's network needs, and the Debian package of each. */
+const REQUIRED: { command: string; pkg: string }[] = [
+  { command: 'ip', pkg: 'iproute2' },
+  { command: 'unshare', pkg: 'util-linux' },
+  { command: 'nsenter', pkg: 'util-linux' },
+  { command: 'nft', pkg: 'nftables' },
+  { command: 'conntrack', pkg: 'conntrack' },
+];
+
+const has = (command: string) => spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0;
+const isRoot = () => process.getuid?.() === 0;
+
+/** Installs missing packages when root (Debian), else fails naming them. */
+export function ensureNetworkTools(): void {
+  const missing = REQUIRED.filter((r) => !has(r.command));
+  if (missing.length === 0) return;
+  const pkgs = [...new Set(missing.map((m) => m.pkg))];
+  const what = `${missing.map((m) => m.command).join(', ')} (Debian package${pkgs.length > 1 ? 's' : ''} ${pkgs.join(', ')})`;
+  if (!isRoot() || !has('apt-get')) {
+    throw new Error(`the local cluster's network needs ${what}; install ${pkgs.length > 1 ? 'them' : 'it'} (sudo apt-get install ${pkgs.join(' ')}) and run this again`);
+  }
+  progress(`installing ${what} with apt-get`);
+  const apt = (args: string[]) => spawnSync('apt-get', args, { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } }).status === 0;
+  if (!apt(['install', '-y', '-qq', ...pkgs]) && !(apt(['update', '-qq']) && apt(['install', '-y', '-qq', ...pkgs]))) {
+    throw new Error(`apt-get could not install ${pkgs.join(', ')}; install ${pkgs.length > 1 ? 'them' : 'it'} by hand and run this again`);
+  }
+}
+
+/** The unshare flags that make a namespace this user may own. */
+function unshareFlags(): { flags: string[]; rootless: boolean } {
+  if (isRoot()) return { flags: ['--net'], rootless: false };
+  const probe = spawnSync('unshare', ['--user', '--map-root-user', '--net', 'true'], { encoding: 'utf8' });
+  if (probe.status !== 0) {
+    throw new Error(
+      'the local cluster runs in network namespaces of its own, which needs root or unprivileged user namespaces, and neither is available here ' +
+        `(unshare --user --net said: ${(probe.stderr || probe.error?.message || `exit ${probe.status}`).trim()}). ` +
+        'Run it as root, or enable user namespaces: sysctl -w user.max_user_namespaces=28633, on Debian and Ubuntu kernels also ' +
+        'kernel.unprivileged_userns_clone=1, and on Ubuntu 23.10 or newer kernel.apparmor_restrict_unprivileged_userns=0.',
+    );
+  }
+  return { flags: ['--user', '--map-root-user', '--net'], rootless: true };
+}
+
+/** Starts the holder; the namespace lives as long as it (and anything started inside) does. */
+export function createClusterNamespace(log: string): ClusterNamespace {
+  const { flags, rootless } = unshareFlags();
+  // The holder only waits; `down` stops it by PID.
+  const d = startDaemon('network-namespace', 'unshare', [...flags, '--', 'sleep', 'infinity'], log);
+  return { ...d, rootless };
+}
+
+/** nsenter arguments that run a command inside the cluster's namespace (as root there). */
+export function enterArgs(ns: Pick<ClusterNamespace, 'pid' | 'rootless'>): string[] {
+  return ['nsenter', `--target=${ns.pid}`, ...(ns.rootless ? ['--user', '--preserve-credentials'] : []), '--net', '--'];
+}
+
+/** Runs a command inside the namespace; rejects with its stderr on a non-zero exit. */
+export async function runInside(ns: Pick<ClusterNamespace, 'pid' | 'rootless'>, argv: string[], input?: string): Promise<string> {
+  const [cmd, ...args] = [...enterArgs(ns), ...argv];
+  try {
+    const p = run(cmd!, args, { encoding: 'utf8', timeout: 30_000 });
+    if (input !== undefined) p.child.stdin?.end(input);
+    return (await p).stdout;
+  } catch (err) {
+    const e = err as { stderr?: string; message: string };
+    throw new Error(`${argv.join(' ')} inside the cluster's network namespace failed: ${(e.stderr || e.message).trim()}`);
+  }
+}
+
+/** Waits until the holder has entered its new namespace (unshare has exec'd sleep). */
+export async function namespaceReady(ns: ClusterNamespace): Promise<boolean> {
+  if (!isRunning(ns)) return false;
+  try {
+    return (await run('cat', [`/proc/${ns.pid}/comm`], { encoding: 'utf8' })).stdout.trim() === 'sleep';
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The node's side of the network: `lo` up, the bridge holding the Node's address, IP forwarding,
+ * and ClusterIPs routed to the bridge (kube-proxy rewrites them before they would go anywhere).
+ */
+export async function setupNodeNetwork(ns: ClusterNamespace): Promise<void> {
+  await runInside(ns, ['ip', '-batch', '-'], [
+    'link set lo up',
+    `link add ${BRIDGE} type bridge`,
+    `address add ${NODE_IP}/32 dev ${BRIDGE}`,
+    `link set ${BRIDGE} up`,
+    `route add ${SERVICE_CIDR} dev ${BRIDGE}`,
+  ].join('\n') + '\n');
+  await runInside(ns, ['sysctl', '-qw', 'net.ipv4.ip_forward=1']);
+}
+
+export interface LinkInfo {
+  ifname: string;
+  link_type?: string;
+  linkinfo?: { info_kind?: string; info_slave_kind?: string };
+  master?: string;
+}
+
+export interface RouteInfo {
+  dst: string;
+  dev?: string;
+  gateway?: string;
+  type?: string;
+  table?: string;
+  nexthops?: { gateway?: string; dev?: string }[];
+}
+
+export async function inspectNetwork(ns: ClusterNamespace): Promise<{ links: LinkInfo[]; routes: RouteInfo[] }> {
+  const links = JSON.parse(await runInside(ns, ['ip', '-details', '-json', 'link', 'show'])) as LinkInfo[];
+  const routes = JSON.parse(await runInside(ns, ['ip', '-json', 'route', 'show', 'table', 'all'])) as RouteInfo[];
+  return { links, routes };
+}
+
+/**
+ * What breaks the seal, if anything: an interface other than `lo`, the bridge and veths enslaved
+ * to it, or a route through anything else or through a gateway. Empty means sealed.
+ */
+export function sealProblems(links: readonly LinkInfo[], routes: readonly RouteInfo[]): string[] {
+  const problems: string[] = [];
+  const isPodVeth = (l: LinkInfo) => l.linkinfo?.info_kind === 'veth' && l.master === BRIDGE;
+  const isOwn = (l: LinkInfo) => (l.ifname === 'lo' && l.link_type === 'loopback') || (l.ifname === BRIDGE && l.linkinfo?.info_kind === 'bridge') || isPodVeth(l);
+  const allowed = new Set(links.filter(isOwn).map((l) => l.ifname));
+  for (const l of links) {
+    if (!allowed.has(l.ifname)) problems.push(`interface ${l.ifname} (${l.linkinfo?.info_kind ?? l.link_type ?? 'unknown kind'}${l.master ? `, on ${l.master}` : ''}) is neither lo, ${BRIDGE} nor a pod veth on it`);
+  }
+  for (const r of routes) {
+    if (r.nexthops?.length) problems.push(`route ${r.dst} has next hops (${r.nexthops.map((h) => h.gateway ?? h.dev).join(', ')})`);
+    else if (r.gateway) problems.push(`route ${r.dst} goes through a gateway (${r.gateway})`);
+    else if (r.dev && !allowed.has(r.dev)) problems.push(`route ${r.dst} leaves through ${r.dev}, which is not one of the cluster's own interfaces`);
+    else if (r.dst === 'default' && r.type !== 'unreachable' && r.type !== 'blackhole' && r.type !== 'prohibit') problems.push(`a default route (${r.type ?? 'unicast'} via ${r.dev ?? '?'})`);
+  }
+  return problems;
+}

@@ -1,0 +1,78 @@
+// How an e2e test reaches the sealed cluster, as a user on the host would: the API server and
+// NodePorts on the cluster's host address; pod IPs, ClusterIPs and processes started inside the
+// cluster namespace through the portal (what `scripts/local-cluster exec` would reach).
+import https from 'node:https';
+import net from 'node:net';
+import tls from 'node:tls';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { promisify } from 'node:util';
+import { readState, execArgs } from '../../../scripts/cluster/control-plane.js';
+import { clusterGet, dialCluster } from '../../../scripts/cluster/network/portal.js';
+import { readPodProcesses } from '../../../scripts/cluster/node-simulator/pod-processes.js';
+import { isRunning } from '../../../scripts/cluster/processes.js';
+
+const run = promisify(execFile);
+
+/** The host loopback address of the running cluster's forwards (RAINBOW_CLUSTER_HOST). */
+export function clusterHost(): string {
+  const host = readState()?.host;
+  if (!host) throw new Error('the local cluster is not running (no host address in .local-cluster/state.json)');
+  return host;
+}
+
+/** A TCP connection opened from inside the cluster namespace (to a pod IP, a ClusterIP, a port of the node). */
+export function connectInside(host: string, port: number): net.Socket {
+  return dialCluster(host, port);
+}
+
+/** GET over HTTP from inside the cluster namespace. */
+export const getInside = clusterGet;
+
+/** GET over HTTPS from inside the cluster namespace, checked against `ca`. */
+export function httpsGetInside(url: string, ca: string | Buffer, timeoutMs = 5000): Promise<{ status: number; body: string }> {
+  const u = new URL(url);
+  const agent = new https.Agent({ keepAlive: false });
+  (agent as unknown as { createConnection: (o: tls.ConnectionOptions) => tls.TLSSocket }).createConnection = (o) =>
+    tls.connect({ ...o, socket: dialCluster(u.hostname, Number(u.port || 443)) });
+  return new Promise((resolve, reject) => {
+    const req = https.get(url, { agent, ca, timeout: timeoutMs }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (body += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error(`GET ${url} inside the cluster: timed out`)));
+    req.on('error', reject);
+  });
+}
+
+/** Runs a command inside the cluster namespace (`scripts/local-cluster exec -- …`) and returns its stdout. */
+export async function execInside(argv: string[], timeoutMs = 30_000): Promise<string> {
+  const [cmd, ...args] = execArgs(argv);
+  return (await run(cmd!, args, { encoding: 'utf8', timeout: timeoutMs, maxBuffer: 16 << 20 })).stdout;
+}
+
+/** True while something listens on TCP `port` inside the cluster namespace (`ss -ltn` there). */
+export async function listeningInside(port: number): Promise<boolean> {
+  return (await execInside(['ss', '-Hltn', `sport = :${port}`])).trim().length > 0;
+}
+
+/** The PID of a pod's sandbox holder, from the node simulator's record of pod processes. */
+export function podSandboxPid(namespace: string, pod: string): number {
+  const rec = readPodProcesses().find((p) => p.name === `${namespace}/${pod}/sandbox` && isRunning(p));
+  if (!rec) throw new Error(`no running sandbox for pod ${namespace}/${pod} on the local node`);
+  return rec.pid;
+}
+
+/**
+ * Starts a process inside a pod's network namespace, as `kubectl exec` would put it there (the
+ * node simulator has no exec; this is the container runtime's way in).
+ */
+export function spawnInPod(namespace: string, pod: string, argv: string[]): ChildProcess {
+  const state = readState();
+  if (!state) throw new Error('the local cluster is not running');
+  const enter = ['nsenter', `--target=${podSandboxPid(namespace, pod)}`, ...(state.namespace.rootless ? ['--user', '--preserve-credentials'] : []), '--net', '--'];
+  const [cmd, ...args] = [...enter, ...argv];
+  return spawn(cmd!, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+}
