@@ -1,8 +1,32 @@
 // Starting and stopping the control plane's daemons: detached, logging to files, tracked by PID.
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { openSync, closeSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { promisify } from 'node:util';
+
+const execFileAsync = promisify(execFile);
+
+/** Runs a short command, `input` on its stdin; rejects with what it printed on stderr, naming where it ran. */
+export async function runCommand(argv: string[], opts: { input?: string; where?: string } = {}): Promise<string> {
+  try {
+    const p = execFileAsync(argv[0]!, argv.slice(1), { encoding: 'utf8', timeout: 30_000, maxBuffer: 16 << 20 });
+    if (opts.input !== undefined) p.child.stdin?.end(opts.input);
+    return (await p).stdout;
+  } catch (err) {
+    const e = err as { stderr?: string; message: string };
+    throw new Error(`${argv.join(' ')}${opts.where ? ` ${opts.where}` : ''} failed: ${(e.stderr || e.message).trim()}`);
+  }
+}
+
+/** The command name of a running process (/proc/PID/comm), undefined once it is gone. */
+export function commOf(pid: number): string | undefined {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+  } catch {
+    return undefined;
+  }
+}
 
 export interface Daemon {
   name: string;

@@ -1,7 +1,8 @@
 // The chart's webhook configurations (chart/rainbow-system/templates/webhook-configurations.yaml)
 // for a webhook reached by URL and scoped to one namespace: how the e2e tests and the benchmarks
-// put a local `rainbow webhook` process in the API server's path.
-import type { V1MutatingWebhookConfiguration, V1ValidatingWebhookConfiguration } from '@kubernetes/client-node';
+// put a `rainbow webhook` process in the API server's path; and when an in-cluster install's
+// webhook has injected its CA into the chart's own.
+import type { AdmissionregistrationV1Api, V1MutatingWebhookConfiguration, V1ValidatingWebhookConfiguration } from '@kubernetes/client-node';
 
 export interface WebhookRegistration {
   /** Name of both configurations. */
@@ -58,4 +59,11 @@ export function guardWebhookConfiguration(r: WebhookRegistration): V1ValidatingW
       guard('scale.rainbow.dev', ['deployments/scale'], false),
     ],
   };
+}
+
+/** True once an in-cluster webhook has injected its CA into every entry of both configurations named `name`. */
+export async function caInjected(admission: AdmissionregistrationV1Api, name: string): Promise<boolean> {
+  const m = await admission.readMutatingWebhookConfiguration({ name });
+  const v = await admission.readValidatingWebhookConfiguration({ name });
+  return [...(m.webhooks ?? []), ...(v.webhooks ?? [])].every((w) => (w.clientConfig.caBundle ?? '').length > 0);
 }

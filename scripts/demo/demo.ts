@@ -15,6 +15,7 @@ import { up } from '../cluster/control-plane.js';
 import { rainbowCommand } from '../cluster/rainbow-command.js';
 import { runTool } from '../cluster/run-tool.js';
 import { eventually } from '../cluster/poll.js';
+import { caInjected } from '../cluster/webhook-registration.js';
 import { binDir, kubeconfigPath, repoRoot } from '../cluster/paths.js';
 
 const exec = promisify(execFile);
@@ -149,11 +150,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoRecord> {
       '--set-json', `controller.extraArgs=${JSON.stringify([`--namespace=${o.namespace}`, '--interval=2s'])}`,
     ]);
     // The webhook makes its TLS Secret and injects the CA into both webhook configurations itself.
-    await eventually('the webhook to inject its CA', async () => {
-      const m = await admission.readMutatingWebhookConfiguration({ name: o.systemRelease });
-      const v = await admission.readValidatingWebhookConfiguration({ name: o.systemRelease });
-      return [...(m.webhooks ?? []), ...(v.webhooks ?? [])].every((w) => (w.clientConfig.caBundle ?? '').length > 0) ? true : undefined;
-    }, 60_000, 200);
+    await eventually('the webhook to inject its CA', () => caInjected(admission, o.systemRelease), 60_000, 200);
     note(`helm upgrade --install ${o.systemRelease} chart/rainbow-system -n ${o.systemNamespace}  (deployed; TLS bootstrapped, CA injected)`);
     note((await must('kubectl', ['get', 'deploy,svc', '-n', o.systemNamespace])).stdout.trimEnd().split('\n').join('\n      '));
 

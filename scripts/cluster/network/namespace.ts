@@ -2,13 +2,10 @@
 // first when not root, as rootless Kubernetes does) keeps it alive; every daemon of the cluster is
 // started inside it with nsenter. It holds only `lo`, the node bridge and pod veths, and no route
 // leaves it, so no packet of the cluster can reach the machine's network whatever it is sent to.
-import { execFile, spawnSync } from 'node:child_process';
-import { promisify } from 'node:util';
-import { isRunning, startDaemon, type Daemon } from '../processes.js';
+import { spawnSync } from 'node:child_process';
+import { commOf, isRunning, runCommand, startDaemon, type Daemon } from '../processes.js';
 import { progress } from '../progress.js';
 import { BRIDGE, NODE_IP, SERVICE_CIDR } from './plan.js';
-
-const run = promisify(execFile);
 
 export interface ClusterNamespace extends Daemon {
   /** True when the namespace sits in a user namespace of its own (not started as root). */
@@ -43,14 +40,26 @@ export function ensureNetworkTools(): void {
   }
 }
 
-/** The unshare flags that make a namespace this user may own. */
-function unshareFlags(): { flags: string[]; rootless: boolean } {
-  if (isRoot()) return { flags: ['--net'], rootless: false };
-  const probe = spawnSync('unshare', ['--user', '--map-root-user', '--net', 'true'], { encoding: 'utf8' });
-  if (probe.status !== 0) {
+export interface UsernsProbe {
+  status: number | null;
+  stderr?: string;
+  error?: Error;
+}
+
+/** What `unshare --user --map-root-user --net true` answered: can this user make namespaces? */
+const probeUserNamespaces = (): UsernsProbe => spawnSync('unshare', ['--user', '--map-root-user', '--net', 'true'], { encoding: 'utf8' });
+
+/**
+ * The unshare flags that make a namespace this user may own: as root a network namespace, else a
+ * user namespace first. Without either, one error that says what is missing and how to enable it.
+ */
+export function unshareFlags(root: boolean, probe: () => UsernsProbe = probeUserNamespaces): { flags: string[]; rootless: boolean } {
+  if (root) return { flags: ['--net'], rootless: false };
+  const answer = probe();
+  if (answer.status !== 0) {
     throw new Error(
       'the local cluster runs in network namespaces of its own, which needs root or unprivileged user namespaces, and neither is available here ' +
-        `(unshare --user --net said: ${(probe.stderr || probe.error?.message || `exit ${probe.status}`).trim()}). ` +
+        `(unshare --user --net said: ${(answer.stderr || answer.error?.message || `exit ${answer.status}`).trim()}). ` +
         'Run it as root, or enable user namespaces: sysctl -w user.max_user_namespaces=28633, on Debian and Ubuntu kernels also ' +
         'kernel.unprivileged_userns_clone=1, and on Ubuntu 23.10 or newer kernel.apparmor_restrict_unprivileged_userns=0.',
     );
@@ -60,38 +69,29 @@ function unshareFlags(): { flags: string[]; rootless: boolean } {
 
 /** Starts the holder; the namespace lives as long as it (and anything started inside) does. */
 export function createClusterNamespace(log: string): ClusterNamespace {
-  const { flags, rootless } = unshareFlags();
+  const { flags, rootless } = unshareFlags(isRoot());
   // The holder only waits; `down` stops it by PID.
   const d = startDaemon('network-namespace', 'unshare', [...flags, '--', 'sleep', 'infinity'], log);
   return { ...d, rootless };
 }
 
-/** nsenter arguments that run a command inside the cluster's namespace (as root there). */
-export function enterArgs(ns: Pick<ClusterNamespace, 'pid' | 'rootless'>): string[] {
-  return ['nsenter', `--target=${ns.pid}`, ...(ns.rootless ? ['--user', '--preserve-credentials'] : []), '--net', '--'];
+/**
+ * nsenter arguments that run a command in the network namespace of `target` (the cluster's holder,
+ * or a pod's sandbox inside it), as root there: in a user namespace, its root; credentials are
+ * kept because a namespace made with --map-root-user denies setgroups.
+ */
+export function enterArgs(target: { pid: number; rootless: boolean }): string[] {
+  return ['nsenter', `--target=${target.pid}`, ...(target.rootless ? ['--user', '--preserve-credentials'] : []), '--net', '--'];
 }
 
 /** Runs a command inside the namespace; rejects with its stderr on a non-zero exit. */
-export async function runInside(ns: Pick<ClusterNamespace, 'pid' | 'rootless'>, argv: string[], input?: string): Promise<string> {
-  const [cmd, ...args] = [...enterArgs(ns), ...argv];
-  try {
-    const p = run(cmd!, args, { encoding: 'utf8', timeout: 30_000 });
-    if (input !== undefined) p.child.stdin?.end(input);
-    return (await p).stdout;
-  } catch (err) {
-    const e = err as { stderr?: string; message: string };
-    throw new Error(`${argv.join(' ')} inside the cluster's network namespace failed: ${(e.stderr || e.message).trim()}`);
-  }
+export function runInside(ns: Pick<ClusterNamespace, 'pid' | 'rootless'>, argv: string[], input?: string): Promise<string> {
+  return runCommand([...enterArgs(ns), ...argv], { input, where: "inside the cluster's network namespace" });
 }
 
-/** Waits until the holder has entered its new namespace (unshare has exec'd sleep). */
+/** True once the holder has entered its new namespace (unshare has exec'd sleep). */
 export async function namespaceReady(ns: ClusterNamespace): Promise<boolean> {
-  if (!isRunning(ns)) return false;
-  try {
-    return (await run('cat', [`/proc/${ns.pid}/comm`], { encoding: 'utf8' })).stdout.trim() === 'sleep';
-  } catch {
-    return false;
-  }
+  return isRunning(ns) && commOf(ns.pid) === 'sleep';
 }
 
 /**

@@ -1,9 +1,7 @@
 // The node simulator: plays kubelet for one Node of the local cluster, inside the cluster's network
 // namespace. Started by `scripts/local-cluster up`; stops every pod on SIGTERM.
-import { execFile } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { parseArgs } from 'node:util';
 import { CoordinationV1Api, CoreV1Api, KubeConfig, PatchStrategy, VersionApi, setHeaderOptions, type V1Pod, type V1Service } from '@kubernetes/client-node';
 import { startInformer } from '../../../webhook/src/cluster/informer.js';
@@ -19,6 +17,7 @@ import { serviceLinkEnv } from './service-links.js';
 import { forgetPodProcess, recordPodProcess } from './pod-processes.js';
 import { apiClient } from '../../../webhook/src/cluster/kube.js';
 import { rainbowCommand } from '../rainbow-command.js';
+import { runCommand } from '../processes.js';
 
 const { values } = parseArgs({
   options: {
@@ -56,7 +55,7 @@ await registerNode(core, nodeName, version, nodeIP);
 // kube-controller-manager allocates the Node's podCIDR once it sees the Node.
 const podCIDR = await eventually(`a podCIDR on node ${nodeName}`, async () => (await core.readNode({ name: nodeName })).spec?.podCIDR, 60_000, 200);
 const pool = new IpPool(podCIDR);
-await promisify(execFile)('ip', ['address', 'replace', `${pool.gateway}/${pool.bits}`, 'dev', BRIDGE]);
+await runCommand(['ip', 'address', 'replace', `${pool.gateway}/${pool.bits}`, 'dev', BRIDGE]);
 log(`node ${nodeName} registered (kubelet ${version}, InternalIP ${nodeIP}); pods get addresses in ${podCIDR}, gateway ${pool.gateway} on ${BRIDGE}`);
 const beat = setInterval(() => {
   heartbeat(core, coord, nodeName).catch((err: Error) => log(`heartbeat failed: ${err.message}`));

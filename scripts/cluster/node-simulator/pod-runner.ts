@@ -98,7 +98,11 @@ export class PodRunner {
       await this.sandbox.stop();
       throw err;
     }
-    if (this.stopped) return;
+    // Deleted while its sandbox was being made: the stop found no holder yet, so this one stops it.
+    if (this.stopped) {
+      await this.sandbox.stop();
+      return;
+    }
     for (let attempt = 0; ; attempt++) {
       const outcome = await this.resolve();
       this.flush();

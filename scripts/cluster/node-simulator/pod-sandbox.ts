@@ -3,15 +3,12 @@
 // through the bridge; and a mount namespace in which the pod's ServiceAccount token, CA and
 // namespace are at /var/run/secrets/kubernetes.io/serviceaccount, where in-cluster clients look.
 // A holder process keeps both alive; every container of the pod is started inside them.
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, realpathSync } from 'node:fs';
+import { mkdirSync, realpathSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { promisify } from 'node:util';
 import { BRIDGE } from '../network/plan.js';
-import { isRunning, startTicksOf, stopDaemon, type Daemon } from '../processes.js';
-
-const run = promisify(execFile);
+import { commOf, isRunning, runCommand, startTicksOf, stopDaemon, type Daemon } from '../processes.js';
 
 export const SERVICE_ACCOUNT_MOUNT = '/var/run/secrets/kubernetes.io/serviceaccount';
 
@@ -25,17 +22,6 @@ export interface SandboxNetwork {
 /** Host-side veth name: at most 15 bytes, stable for a pod UID. */
 export function vethName(podUid: string): string {
   return `veth${createHash('sha256').update(podUid).digest('hex').slice(0, 10)}`;
-}
-
-async function ip(args: string[], input?: string): Promise<void> {
-  try {
-    const p = run(args[0]!, args.slice(1), { encoding: 'utf8', timeout: 15_000 });
-    if (input !== undefined) p.child.stdin?.end(input);
-    await p;
-  } catch (err) {
-    const e = err as { stderr?: string; message: string };
-    throw new Error(`${args.join(' ')}: ${(e.stderr || e.message).trim()}`);
-  }
 }
 
 export class PodSandbox {
@@ -85,21 +71,25 @@ export class PodSandbox {
     this.records.record(this.holder);
     for (let i = 0; ; i++) {
       if (!isRunning(this.holder)) throw new Error(`pod ${this.name}: its sandbox exited while being set up: ${stderr.trim() || 'no message'}`);
-      if (readComm(pid) === 'sleep') break;
+      if (commOf(pid) === 'sleep') break;
       if (i > 200) throw new Error(`pod ${this.name}: its sandbox was not ready within 10 s`);
       await sleep(50);
     }
     child.stderr?.destroy();
     const veth = vethName(this.podUid);
     const { ip: address, bits, gateway } = this.network;
-    await ip(['ip', 'link', 'add', veth, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', String(pid)]);
-    await ip(['ip', '-batch', '-'], [`link set ${veth} master ${BRIDGE}`, `link set dev ${veth} type bridge_slave hairpin on`, `link set ${veth} up`].join('\n') + '\n');
-    await ip(['nsenter', `--target=${pid}`, '--net', '--', 'ip', '-batch', '-'], [
+    const where = `for pod ${this.name}`;
+    // A sandbox left by a simulator that died still holds this pod's veth: unwire it.
+    await runCommand(['ip', 'link', 'delete', veth]).catch(() => undefined);
+    await runCommand(['ip', 'link', 'add', veth, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', String(pid)], { where });
+    await runCommand(['ip', '-batch', '-'], { where, input: [`link set ${veth} master ${BRIDGE}`, `link set dev ${veth} type bridge_slave hairpin on`, `link set ${veth} up`].join('\n') + '\n' });
+    // The simulator already runs in the cluster's user namespace, if any: entering the pod's network namespace is enough.
+    await runCommand(['nsenter', `--target=${pid}`, '--net', '--', 'ip', '-batch', '-'], { where, input: [
       'link set lo up',
       `address add ${address}/${bits} dev eth0`,
       'link set eth0 up',
       `route add default via ${gateway} dev eth0`,
-    ].join('\n') + '\n');
+    ].join('\n') + '\n' });
   }
 
   /** Stops the holder: the namespaces go with it, and the veth pair with the network namespace. */
@@ -107,13 +97,5 @@ export class PodSandbox {
     if (!this.holder) return;
     await stopDaemon(this.holder, 2_000);
     this.records.forget(this.holder.pid);
-  }
-}
-
-function readComm(pid: number): string | undefined {
-  try {
-    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
-  } catch {
-    return undefined;
   }
 }

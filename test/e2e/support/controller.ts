@@ -1,7 +1,7 @@
 // The controller end to end: `rainbow controller` as processes inside the cluster namespace
-// (killable, restartable, two at once), plus the observations its tests need — its JSON log, its metrics, the Events it
-// records, the moment a Deployment disappears, `rainbow status` as a user runs it, and TCP streams
-// to the demo app held open like real clients.
+// (killable, restartable, two at once), plus the observations its tests need — its JSON log, its
+// metrics, the Events it records, the moment a Deployment disappears, `rainbow status` as a user
+// runs it, and TCP streams to the demo app held open like real clients.
 import { execFile } from 'node:child_process';
 import net from 'node:net';
 import { promisify } from 'node:util';

@@ -9,6 +9,7 @@ import { promisify } from 'node:util';
 import { readState, execArgs } from '../../../scripts/cluster/control-plane.js';
 import { clusterGet, dialCluster } from '../../../scripts/cluster/network/portal.js';
 import { readPodProcesses } from '../../../scripts/cluster/node-simulator/pod-processes.js';
+import { enterArgs } from '../../../scripts/cluster/network/namespace.js';
 import { isRunning } from '../../../scripts/cluster/processes.js';
 
 const run = promisify(execFile);
@@ -72,7 +73,6 @@ export function podSandboxPid(namespace: string, pod: string): number {
 export function spawnInPod(namespace: string, pod: string, argv: string[]): ChildProcess {
   const state = readState();
   if (!state) throw new Error('the local cluster is not running');
-  const enter = ['nsenter', `--target=${podSandboxPid(namespace, pod)}`, ...(state.namespace.rootless ? ['--user', '--preserve-credentials'] : []), '--net', '--'];
-  const [cmd, ...args] = [...enter, ...argv];
+  const [cmd, ...args] = [...enterArgs({ pid: podSandboxPid(namespace, pod), rootless: state.namespace.rootless }), ...argv];
   return spawn(cmd!, args, { stdio: ['pipe', 'pipe', 'pipe'] });
 }

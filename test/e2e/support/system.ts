@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { V1Pod } from '@kubernetes/client-node';
 import { insideKubeconfigPath, repoRoot } from '../../../scripts/cluster/paths.js';
+import { caInjected } from '../../../scripts/cluster/webhook-registration.js';
 import { clients, eventually, helm, type CommandResult } from './cluster.js';
 import { httpsGetInside } from './network.js';
 import { freePort, startRainbow, type LocalProcess } from './processes.js';
@@ -66,11 +67,7 @@ export async function installRainbowSystem(appNamespace: string): Promise<InClus
   if (res.code !== 0) throw new Error(`helm install of rainbow-system failed: ${res.stderr || res.stdout}`);
   const { core, admission } = clients();
   // --wait covers the Deployments; the CA is injected by the webhook right after it made the Secret.
-  await eventually('the webhook CA injected into both configurations', async () => {
-    const m = await admission.readMutatingWebhookConfiguration({ name: release });
-    const v = await admission.readValidatingWebhookConfiguration({ name: release });
-    return [...(m.webhooks ?? []), ...(v.webhooks ?? [])].every((w) => (w.clientConfig.caBundle ?? '').length > 0);
-  }, 60_000, 200);
+  await eventually('the webhook CA injected into both configurations', () => caInjected(admission, release), 60_000, 200);
   return {
     release,
     namespace,

@@ -2,7 +2,7 @@
 // may take an address, when a claim is free again, and that a cluster releases only its own.
 // Only 127.0.0.250–253 are used, so the claims of a real cluster on this machine are not touched.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, rmSync, rmdirSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, rmdirSync, utimesSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -54,7 +54,7 @@ test('a claim names the state folder and its holder, and releasing it removes th
 
 test('a claim held by a live process keeps another state folder off that wanted address', async () => {
   await claimHostAddress(A, 0, alive, '127.0.0.251');
-  await expect(claimHostAddress(B, 0, alive, '127.0.0.251')).rejects.toThrow(Error);
+  await expect(claimHostAddress(B, 0, alive, '127.0.0.251')).rejects.toThrow(`127.0.0.251 is held by the local cluster in ${A}; choose another RAINBOW_CLUSTER_HOST or stop that cluster`);
   expect(claimOf('127.0.0.251')).toEqual({ stateDir: A, ...alive });
 });
 
@@ -109,4 +109,20 @@ test('a wanted address whose port another program holds is refused and left uncl
   } finally {
     await new Promise((resolve) => other.close(resolve));
   }
+});
+
+test('a wanted address that is not on loopback, or not an address, is refused before any claim is written', async () => {
+  for (const bad of ['10.0.0.5', '../rainbow-claim-escape-test', '127.0.0.1.5', 'localhost']) {
+    await expect(claimHostAddress(A, 0, alive, bad)).rejects.toThrow('is not a loopback address (127.x.y.z)');
+  }
+  expect(existsSync(path.join(claimsDir, '..', 'rainbow-claim-escape-test'))).toBe(false);
+});
+
+test('a claim file left unreadable by a crash is taken over once it is a few seconds old', async () => {
+  writeFileSync(file('127.0.0.252'), '');
+  await expect(claimHostAddress(A, 0, alive, '127.0.0.252')).rejects.toThrow();
+  const old = new Date(Date.now() - 10_000);
+  utimesSync(file('127.0.0.252'), old, old);
+  expect(await claimHostAddress(A, 0, alive, '127.0.0.252')).toBe('127.0.0.252');
+  expect(claimOf('127.0.0.252')).toEqual({ stateDir: A, ...alive });
 });

@@ -59,6 +59,14 @@ test('the Service links are the base of the env and the container\'s own env win
   expect(r.ok && r.spec.env).not.toHaveProperty('RAINBOW_BIND_ADDRESS');
 });
 
+test('$(VAR) in env values and arguments sees the Service links too', async () => {
+  const base = { KUBERNETES_SERVICE_HOST: '10.96.0.1', KUBERNETES_SERVICE_PORT: '443' };
+  const c: V1Container = { name: 'app', image: 'rainbow', args: ['--server=https://$(KUBERNETES_SERVICE_HOST):$(KUBERNETES_SERVICE_PORT)'], env: [{ name: 'API', value: '$(KUBERNETES_SERVICE_HOST)' }] };
+  const r = await resolveContainer(c, ctx(undefined, base));
+  expect(r.ok && r.spec.argv).toEqual(['node', 'cli.js', '--server=https://10.96.0.1:443']);
+  expect(r.ok && r.spec.env.API).toBe('10.96.0.1');
+});
+
 test('what cannot run here gets a reason and a message', async () => {
   const image = await resolveContainer({ name: 'x', image: 'nginx:1.27' }, ctx());
   expect(image).toMatchObject({ ok: false, reason: 'ImageNotRunnableHere' });
@@ -112,6 +120,11 @@ test('claim takes an address of the block once and allocate then skips it', () =
   expect(pool.claim('10.244.0.3')).toBe(false); // allocated, so held
   pool.release('10.244.0.77');
   expect(pool.claim('10.244.0.77')).toBe(true);
+});
+
+test('claim refuses the network and broadcast addresses and what is not IPv4', () => {
+  const pool = new IpPool('10.244.0.0/24');
+  for (const no of ['10.244.0.0', '10.244.0.255', 'fd00::5', 'nope']) expect(pool.claim(no)).toBe(false);
 });
 
 test('claim refuses the gateway and addresses outside the block', () => {

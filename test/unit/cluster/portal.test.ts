@@ -17,6 +17,7 @@ test('the header names an IPv4 address or localhost and a port', () => {
 });
 
 test('a header with a bad port, a host name, no port or more words is refused', () => {
+  for (const bad of ['999.1.1.1 80', '10.244.0.256 80']) expect(parseTarget(bad)).toBeUndefined();
   for (const bad of ['10.244.0.5 0', '10.244.0.5 65536', '10.244.0.5 123456', 'example.com 80', 'kubernetes.default.svc 443', '10.244.0.5', '10.244.0.5 ', '10.244.0.5 80 90', 'CONNECT 10.244.0.5 80', '10.244.0.5:80', '', '::1 80']) {
     expect([bad, parseTarget(bad)]).toEqual([bad, undefined]);
   }

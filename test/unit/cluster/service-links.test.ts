@@ -100,3 +100,10 @@ test('without a kubernetes Service there are only the namespace\'s own links', (
   expect(serviceLinkEnv(podIn('shop'), [])).toEqual({});
   expect(Object.keys(serviceLinkEnv(podIn('shop'), [svc('shop', 'db', '10.96.0.42', [{ port: 5432 }])])).every((k) => k.startsWith('DB_'))).toBe(true);
 });
+
+test('a Service named kubernetes in the pod\'s namespace replaces default/kubernetes, as in kubelet', () => {
+  const own = svc('shop', 'kubernetes', '10.96.0.77', [{ name: 'web', port: 80, protocol: 'TCP' }]);
+  const env = serviceLinkEnv(podIn('shop'), [kubernetes, own]);
+  expect(env).toMatchObject({ KUBERNETES_SERVICE_HOST: '10.96.0.77', KUBERNETES_SERVICE_PORT: '80', KUBERNETES_SERVICE_PORT_WEB: '80' });
+  expect(env).not.toHaveProperty('KUBERNETES_SERVICE_PORT_HTTPS');
+});

@@ -221,6 +221,8 @@ describe('askPods', () => {
     const timers = (): number => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
     const before = timers();
     await askPods(Array.from({ length: 10 }, (_, i) => s.target(`p${i}`)), { timeoutMs: 60_000 });
-    expect(timers()).toBeLessThanOrEqual(before);
+    // The test server's own keep-alive timers may outlive the answers by a moment; a 60 s timeout
+    // of askPods left behind would not.
+    await eventually(() => timers() <= before, 'no more timers than before askPods');
   });
 });

@@ -1,6 +1,7 @@
-// The seal check of the cluster's network namespace (sealProblems), on JSON shaped as
-// `ip -details -json link show` and `ip -json route show table all` print it.
-import { sealProblems, type LinkInfo, type RouteInfo } from '../../../scripts/cluster/network/namespace.js';
+// The cluster's network namespace: how it is made (root or a user namespace first), and the seal
+// check (sealProblems) on JSON shaped as `ip -details -json link show` and `ip -json route show
+// table all` print it.
+import { sealProblems, unshareFlags, type LinkInfo, type RouteInfo } from '../../../scripts/cluster/network/namespace.js';
 
 // As printed inside a namespace holding lo, the bridge and one pod veth (fields trimmed).
 const LINKS = `[
@@ -79,4 +80,25 @@ test('the machine\'s own network, as `ip` prints it, is far from sealed', () => 
   const problems = sealProblems(hostLinks, hostRoutes);
   expect(problems).toHaveLength(3);
   expect(problems.join('\n')).toMatch(/interface eth0[\s\S]*gateway \(192\.0\.2\.1\)[\s\S]*leaves through eth0/);
+});
+
+test('an interface named like the bridge that is not a bridge breaks the seal', () => {
+  const fake = links().map((l) => (l.ifname === 'rainbow0' ? { ...l, linkinfo: { info_kind: 'veth' } } : l));
+  expect(sealProblems(fake, routes()).join('\n')).toMatch(/interface rainbow0 \(veth\)/);
+});
+
+test('a route with next hops breaks the seal, whatever its devices', () => {
+  const multipath: RouteInfo = { dst: '192.0.2.0/24', nexthops: [{ gateway: '10.244.0.9', dev: 'rainbow0' }, { dev: 'rainbow0' }] };
+  expect(sealProblems(links(), [...routes(), multipath])).toEqual(['route 192.0.2.0/24 has next hops (10.244.0.9, rainbow0)']);
+});
+
+test('as root the namespace is a network namespace; otherwise a user namespace comes first', () => {
+  expect(unshareFlags(true, () => { throw new Error('not asked as root'); })).toEqual({ flags: ['--net'], rootless: false });
+  expect(unshareFlags(false, () => ({ status: 0 }))).toEqual({ flags: ['--user', '--map-root-user', '--net'], rootless: true });
+});
+
+test('without root or user namespaces, one error says what is missing and how to enable it', () => {
+  const fails = () => unshareFlags(false, () => ({ status: 1, stderr: 'unshare: unshare failed: Operation not permitted\n' }));
+  expect(fails).toThrow(/needs root or unprivileged user namespaces, and neither is available here \(unshare --user --net said: unshare: unshare failed: Operation not permitted\)/);
+  expect(fails).toThrow(/Run it as root, or enable user namespaces: sysctl -w user.max_user_namespaces=28633.*kernel.unprivileged_userns_clone=1.*kernel.apparmor_restrict_unprivileged_userns=0/);
 });
