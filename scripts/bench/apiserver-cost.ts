@@ -39,7 +39,7 @@ import {
 import { isDeploymentAvailable } from '../../webhook/src/policies/availability.js';
 import { up } from '../cluster/control-plane.js';
 import { kubeconfigPath } from '../cluster/paths.js';
-import { serviceWebhookConfiguration } from '../cluster/webhook-registration.js';
+import { renderWebhookConfigurations } from '../cluster/webhook-registration.js';
 import { eventually } from '../cluster/poll.js';
 import { benchColor, benchService } from './cluster-objects.js';
 import { percentiles, round, type Percentiles } from './common.js';
@@ -91,7 +91,7 @@ export async function benchApiServerCost(updates = 500, opts: ApiServerCostOptio
   const id = Date.now().toString(36);
   const hooked = `bench-apiserver-${id}-hook`;
   const plain = `bench-apiserver-${id}-plain`;
-  const configName = `rainbow-bench-apiserver-${id}`;
+  let configName = '';
   const warmup = Math.max(10, Math.round(updates / 20));
 
   const webhook = await startWebhookProcess({ args: webhookArgs });
@@ -105,9 +105,9 @@ export async function benchApiServerCost(updates = 500, opts: ApiServerCostOptio
       await core.createNamespacedService({ namespace: ns, body: benchService(APP, COLOR) });
     }
 
-    await admission.createMutatingWebhookConfiguration({
-      body: serviceWebhookConfiguration({ name: configName, namespace: hooked, url: webhook.url, caBundle: Buffer.from(webhook.ca).toString('base64') }),
-    });
+    const rendered = await renderWebhookConfigurations({ name: `rainbow-bench-apiserver-${id}`, namespace: hooked, url: webhook.url, caBundle: Buffer.from(webhook.ca).toString('base64') });
+    configName = rendered.name;
+    await admission.createMutatingWebhookConfiguration({ body: rendered.mutating });
     say(`  webhook ${webhook.url} (pid ${webhook.pid}) registered for namespace ${hooked}; ${plain} is not matched`);
 
     for (const ns of [hooked, plain]) {

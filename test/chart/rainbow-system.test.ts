@@ -339,8 +339,20 @@ describe('webhook configurations', () => {
       { name: 'delete-or-scale-to-zero', expression: "request.operation == 'DELETE' || (has(object.spec) && has(object.spec.replicas) && object.spec.replicas == 0)" },
     ]);
     expect(guardEntry(defaults, 'scale.rainbow.dev').matchConditions).toEqual([
+      // A Scale has no labels: its status.selector string tells a rainbow color's Deployment.
+      { name: 'rainbow-color', expression: "has(object.status) && has(object.status.selector) && object.status.selector.matches('(^|,)rainbow\\\\.dev/app( in |=|,|$)')" },
       { name: 'scale-to-zero', expression: '!has(object.spec) || !has(object.spec.replicas) || object.spec.replicas == 0' },
     ]);
+    // The regular expression of rainbow-color, out of its CEL string literal, on selectors as the
+    // API server formats them (metav1.FormatLabelSelector): only rainbow.dev/app itself counts.
+    const cel = guardEntry(defaults, 'scale.rainbow.dev').matchConditions![0]!.expression;
+    const pattern = new RegExp(/matches\('(.*)'\)$/.exec(cel)![1]!.replace(/\\\\/g, '\\'));
+    for (const sel of ['rainbow.dev/app=web,rainbow.dev/color=3c3fdc', 'rainbow.dev/color=3c3fdc,rainbow.dev/app=web', 'rainbow.dev/app in (shop,web)', 'tier=front,rainbow.dev/app']) {
+      expect([sel, pattern.test(sel)]).toEqual([sel, true]);
+    }
+    for (const sel of ['app=web', 'x.rainbow.dev/app=web', 'rainbow.dev/application=web', 'rainbowXdev/app=web', '']) {
+      expect([sel, pattern.test(sel)]).toEqual([sel, false]);
+    }
     const off = await render('rainbow-system', { set: { 'webhook.matchConditions': false } });
     for (const w of allWebhooks(off)) expect(w.matchConditions).toBeUndefined();
   });

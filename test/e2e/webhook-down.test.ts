@@ -134,6 +134,25 @@ test('webhook down: guarded delete and scale to 0 are refused by the API server 
   expect(scale.code).toBe(1);
   expect(scale.stderr).toMatch(REFUSED_BY_DOWN_WEBHOOK('scale.rainbow.dev'));
 
+  // A Deployment that is not rainbow's, in the same namespace, scales to 0 and back: the scale
+  // entry's matchCondition reads the Scale's status.selector, as the real API server sends it.
+  await apps.createNamespacedDeployment({
+    namespace: ns.name,
+    body: {
+      metadata: { name: 'unrelated' },
+      spec: {
+        replicas: 1,
+        selector: { matchLabels: { app: 'unrelated' } },
+        template: { metadata: { labels: { app: 'unrelated' } }, spec: { containers: [{ name: 'r', image: 'rainbow:e2e', args: ['reporter', '--ports', '8080'] }] } },
+      },
+    },
+  });
+  const unrelatedToZero = await kubectlIn('scale', 'deployment', 'unrelated', '--replicas=0');
+  expect(unrelatedToZero.stderr).toBe('');
+  expect(unrelatedToZero.code).toBe(0);
+  expect((await apps.readNamespacedDeployment({ namespace: ns.name, name: 'unrelated' })).spec?.replicas).toBe(0);
+  expect((await kubectlIn('delete', 'deployment', 'unrelated')).code).toBe(0);
+
   // The serving color gets the same error (the webhook is not asked, so no rainbow reason).
   const delServing = await kubectlIn('delete', 'deployment', `web-${B}`, '--dry-run=server');
   expect(delServing.code).toBe(1);

@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { insideKubeconfigPath } from '../../../scripts/cluster/paths.js';
-import { guardWebhookConfiguration, serviceWebhookConfiguration } from '../../../scripts/cluster/webhook-registration.js';
+import { renderWebhookConfigurations } from '../../../scripts/cluster/webhook-registration.js';
 import { clients, eventually } from './cluster.js';
 import { freePort, startRainbow, type LocalProcess } from './processes.js';
 
@@ -34,10 +34,10 @@ export async function startWebhook(namespace: string, extraArgs: string[] = []):
   await eventually('webhook CA bundle written', async () => existsSync(caFile) && readFileSync(caFile, 'utf8').includes('END CERTIFICATE'), 30_000, 100);
   const caBundle = readFileSync(caFile).toString('base64');
   const { admission } = clients();
-  const name = `rainbow-e2e-${namespace}`;
-  const registration = { name, url, caBundle, namespace };
-  await admission.createMutatingWebhookConfiguration({ body: serviceWebhookConfiguration(registration) });
-  await admission.createValidatingWebhookConfiguration({ body: guardWebhookConfiguration(registration) });
+  const registration = { name: `rainbow-e2e-${namespace}`, url, caBundle, namespace };
+  const { name, mutating, validating } = await renderWebhookConfigurations(registration);
+  await admission.createMutatingWebhookConfiguration({ body: mutating });
+  await admission.createValidatingWebhookConfiguration({ body: validating });
   const unregister = async () => {
     await admission.deleteMutatingWebhookConfiguration({ name }).catch(() => undefined);
     await admission.deleteValidatingWebhookConfiguration({ name }).catch(() => undefined);
