@@ -94,7 +94,8 @@ export async function benchApiServerCost(updates = 500, opts: ApiServerCostOptio
   let configName = '';
   const warmup = Math.max(10, Math.round(updates / 20));
 
-  const webhook = await startWebhookProcess({ args: webhookArgs });
+  // Inside the cluster's namespace: the API server calls it there.
+  const webhook = await startWebhookProcess({ args: webhookArgs, where: 'inside' });
   const hint = { hint: `webhook log: ${webhook.log}` };
   const serviceReviews = () => webhook.metric('rainbow_admission_requests_total', 'webhook="mutate-services"');
   let failed = true;

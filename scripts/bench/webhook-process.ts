@@ -1,10 +1,14 @@
-// A real `rainbow webhook` for the benchmarks: a local process with a self-signed certificate on
-// a free port of 127.0.0.1, reading the local cluster, started detached and stopped by PID.
+// A real `rainbow webhook` for the benchmarks: a process with a self-signed certificate on
+// 127.0.0.1, reading the local cluster, started detached and stopped by PID. On the host (the
+// benchmark sends it reviews itself), or inside the cluster's namespace next to the API server
+// (the API server calls it).
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { httpsGet } from '../cluster/https-get.js';
-import { kubeconfigPath } from '../cluster/paths.js';
+import { execArgs } from '../cluster/control-plane.js';
+import { clusterHttpsGet, insidePort } from '../cluster/network/portal.js';
+import { insideKubeconfigPath, kubeconfigPath } from '../cluster/paths.js';
 import { eventually } from '../cluster/poll.js';
 import { freePort, isRunning, startDaemon, stopDaemon } from '../cluster/processes.js';
 import { rainbowCommand } from '../cluster/rainbow-command.js';
@@ -28,6 +32,8 @@ export interface WebhookProcessOptions {
   cpu?: string;
   /** Flags for node itself, before the script (e.g. ['--trace-gc']). */
   nodeArgs?: string[];
+  /** Where it runs: on the host (default) or inside the cluster's namespace, where the API server can call it. */
+  where?: 'host' | 'inside';
 }
 
 /** Sum of the samples of `name` in Prometheus text whose label set contains `labels`. */
@@ -48,11 +54,15 @@ export async function startWebhookProcess(opts: WebhookProcessOptions = {}): Pro
   const dir = mkdtempSync(path.join(os.tmpdir(), 'rainbow-bench-webhook-'));
   const caFile = path.join(dir, 'ca.crt');
   const log = path.join(dir, 'webhook.log');
-  const port = await freePort();
+  const inside = opts.where === 'inside';
+  const port = inside ? insidePort() : await freePort();
   const url = `https://127.0.0.1:${port}`;
   const { node, args: rainbow } = rainbowCommand();
-  const cli = [...(opts.nodeArgs ?? []), ...rainbow, 'webhook', '--self-signed', '--bind', '127.0.0.1', '--port', String(port), '--ca-bundle-out', caFile, '--kubeconfig', kubeconfigPath, ...args];
-  const daemon = opts.cpu ? startDaemon('webhook', 'taskset', ['-c', opts.cpu, node, ...cli], log) : startDaemon('webhook', node, cli, log);
+  const cli = [...(opts.nodeArgs ?? []), ...rainbow, 'webhook', '--self-signed', '--bind', '127.0.0.1', '--port', String(port), '--ca-bundle-out', caFile, '--kubeconfig', inside ? insideKubeconfigPath : kubeconfigPath, ...args];
+  const argv = [...(opts.cpu ? ['taskset', '-c', opts.cpu] : []), node, ...cli];
+  const [cmd, ...cmdArgs] = inside ? execArgs(argv) : argv;
+  const daemon = startDaemon('webhook', cmd!, cmdArgs, log);
+  const get = (u: string, ca: string) => (inside ? clusterHttpsGet(u, ca) : httpsGet(u, { ca }));
   const hint = { abort: () => (isRunning(daemon) ? undefined : `rainbow webhook exited; see ${log}`), hint: `webhook log: ${log}` };
   const stop = async (keepLog = false) => {
     await stopDaemon(daemon);
@@ -61,7 +71,7 @@ export async function startWebhookProcess(opts: WebhookProcessOptions = {}): Pro
   };
   try {
     const ca = await eventually('the webhook to write its CA', async () => existsSync(caFile) && readFileSync(caFile, 'utf8').includes('END CERTIFICATE') && readFileSync(caFile, 'utf8'), 30_000, 100, hint);
-    await eventually('the webhook /readyz', async () => (await httpsGet(`${url}/readyz`, { ca })).status === 200, 30_000, 100, hint);
+    await eventually('the webhook /readyz', async () => (await get(`${url}/readyz`, ca)).status === 200, 30_000, 100, hint);
     const live = /--reads[= ]live\b/.test(args.join(' '));
     if (!live) await eventually('the webhook to log that its watch caches synced', async () => readFileSync(log, 'utf8').includes('watch caches synced'), 30_000, 100, hint);
     return {
@@ -70,7 +80,7 @@ export async function startWebhookProcess(opts: WebhookProcessOptions = {}): Pro
       pid: daemon.pid,
       log,
       async metric(name, labels) {
-        const res = await httpsGet(`${url}/metrics`, { ca });
+        const res = await get(`${url}/metrics`, ca);
         if (res.status !== 200) throw new Error(`webhook /metrics answered ${res.status}`);
         return sumMetric(res.body, name, labels);
       },

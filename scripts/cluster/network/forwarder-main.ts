@@ -19,7 +19,8 @@ const log = (m: string) => process.stdout.write(`${new Date().toISOString()} ${m
 const listeners = new Map<number, { server: net.Server; owner: string }>();
 
 function forward(port: number, owner: string): void {
-  const server = net.createServer((client) => splice(client, dialCluster(NODE_IP, port, portal)));
+  // No Nagle: small requests and answers (the API server's) go on at once, as they would unforwarded.
+  const server = net.createServer({ noDelay: true }, (client) => splice(client, dialCluster(NODE_IP, port, portal)));
   server.on('error', (err) => {
     log(`${owner}: cannot listen on ${host}:${port}: ${err.message}`);
     listeners.delete(port);

@@ -6,9 +6,11 @@
 import { createHash } from 'node:crypto';
 import { chmodSync, rmSync } from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import tls from 'node:tls';
 import { stateDir } from '../paths.js';
 
 const MAX_HEADER = 256;
@@ -61,7 +63,7 @@ export function servePortal(socketPath: string, log: (m: string) => void): Promi
         return;
       }
       const rest = header.subarray(nl + 1);
-      const upstream = net.connect(target);
+      const upstream = net.connect({ ...target, noDelay: true });
       if (rest.length > 0) upstream.write(rest);
       splice(client, upstream);
       client.resume();
@@ -106,4 +108,33 @@ export function clusterGet(url: string, timeoutMs = 5000, socketPath = portalSoc
     req.on('timeout', () => req.destroy(new Error(`GET ${url} inside the cluster: timed out after ${timeoutMs} ms`)));
     req.on('error', (err) => reject(new Error(`GET ${url} inside the cluster: ${err.message}`)));
   });
+}
+
+/** GET over HTTPS inside the cluster namespace, the server checked against `ca`. */
+export function clusterHttpsGet(url: string, ca: string | Buffer, timeoutMs = 5000, socketPath = portalSocketPath()): Promise<{ status: number; body: string }> {
+  const u = new URL(url);
+  const agent = new https.Agent({ keepAlive: false });
+  (agent as unknown as { createConnection: (o: tls.ConnectionOptions) => tls.TLSSocket }).createConnection = (o) =>
+    tls.connect({ ...o, socket: dialCluster(u.hostname, Number(u.port || 443), socketPath) });
+  return new Promise((resolve, reject) => {
+    const req = https.get(url, { agent, ca, timeout: timeoutMs }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (body += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error(`GET ${url} inside the cluster: timed out after ${timeoutMs} ms`)));
+    req.on('error', (err) => reject(new Error(`GET ${url} inside the cluster: ${err.message}`)));
+  });
+}
+
+let nextInsidePort = 20000 + Math.floor(Math.random() * 9000);
+/**
+ * A port for a process started inside the cluster namespace next to the control plane: the
+ * control plane listens below 11000 and NodePorts start at 30000; callers in one process never
+ * get the same port twice.
+ */
+export function insidePort(): number {
+  return nextInsidePort++;
 }

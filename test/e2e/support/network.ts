@@ -1,13 +1,11 @@
 // How an e2e test reaches the sealed cluster, as a user on the host would: the API server and
 // NodePorts on the cluster's host address; pod IPs, ClusterIPs and processes started inside the
 // cluster namespace through the portal (what `scripts/local-cluster exec` would reach).
-import https from 'node:https';
 import net from 'node:net';
-import tls from 'node:tls';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { promisify } from 'node:util';
 import { readState, execArgs } from '../../../scripts/cluster/control-plane.js';
-import { clusterGet, dialCluster } from '../../../scripts/cluster/network/portal.js';
+import { clusterGet, clusterHttpsGet, dialCluster } from '../../../scripts/cluster/network/portal.js';
 import { readPodProcesses } from '../../../scripts/cluster/node-simulator/pod-processes.js';
 import { enterArgs } from '../../../scripts/cluster/network/namespace.js';
 import { isRunning } from '../../../scripts/cluster/processes.js';
@@ -30,23 +28,7 @@ export function connectInside(host: string, port: number): net.Socket {
 export const getInside = clusterGet;
 
 /** GET over HTTPS from inside the cluster namespace, checked against `ca`. */
-export function httpsGetInside(url: string, ca: string | Buffer, timeoutMs = 5000): Promise<{ status: number; body: string }> {
-  const u = new URL(url);
-  const agent = new https.Agent({ keepAlive: false });
-  (agent as unknown as { createConnection: (o: tls.ConnectionOptions) => tls.TLSSocket }).createConnection = (o) =>
-    tls.connect({ ...o, socket: dialCluster(u.hostname, Number(u.port || 443)) });
-  return new Promise((resolve, reject) => {
-    const req = https.get(url, { agent, ca, timeout: timeoutMs }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (body += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-      res.on('error', reject);
-    });
-    req.on('timeout', () => req.destroy(new Error(`GET ${url} inside the cluster: timed out`)));
-    req.on('error', reject);
-  });
-}
+export const httpsGetInside = clusterHttpsGet;
 
 /** Runs a command inside the cluster namespace (`scripts/local-cluster exec -- …`) and returns its stdout. */
 export async function execInside(argv: string[], timeoutMs = 30_000): Promise<string> {

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { logDir } from '../../../scripts/cluster/paths.js';
 import { rainbowCommand } from '../../../scripts/cluster/rainbow-command.js';
 import { execArgs } from '../../../scripts/cluster/control-plane.js';
+import { insidePort } from '../../../scripts/cluster/network/portal.js';
 
 export interface LocalProcess {
   proc: ChildProcess;
@@ -45,11 +46,5 @@ export function startRainbow(name: string, args: string[], env: NodeJS.ProcessEn
   };
 }
 
-let nextPort = 20000 + Math.floor(Math.random() * 9000);
-/**
- * A port for a process inside the cluster namespace: the control plane listens below 11000 and
- * NodePorts start at 30000, and e2e files run one at a time (one jest worker on this machine).
- */
-export async function freePort(): Promise<number> {
-  return nextPort++;
-}
+/** A port for a process inside the cluster namespace. */
+export const freePort = async (): Promise<number> => insidePort();
