@@ -58,6 +58,12 @@ export function readState(): ClusterState | undefined {
   }
 }
 
+// HTTP/1.1 to the API server: one TCP connection per watch, so an API server restart closes them
+// at once and the informers relist within seconds (over HTTP/2 client-go noticed only through its
+// ping health check, and acted on nothing for a long while).
+const HTTP1_CLIENTS = new Set(['kube-controller-manager', 'kube-scheduler', 'kube-proxy']);
+const envOf = (daemon: string): NodeJS.ProcessEnv => (HTTP1_CLIENTS.has(daemon) ? { ...process.env, DISABLE_HTTP2: 'true' } : process.env);
+
 const allRunning = (s: ClusterState) => !!s.namespace && isRunning(s.namespace) && s.daemons.every(isRunning);
 
 /** Waits for a daemon to be ready; stops at once if it exits, and names its log either way. */
@@ -125,18 +131,14 @@ export async function up(): Promise<ClusterState> {
   };
   const save = () => writeFileSync(statePath, JSON.stringify(state, null, 2));
   save();
-  const inside = (name: string, cmd: string, args: string[], env?: NodeJS.ProcessEnv) => {
+  const inside = (name: string, cmd: string, args: string[]) => {
     const [nsenter, ...enter] = enterArgs(namespace);
-    const d = startDaemon(name, nsenter!, [...enter, cmd, ...args], log(name), env);
+    const d = startDaemon(name, nsenter!, [...enter, cmd, ...args], log(name), envOf(name));
     state.daemons.push(d);
     save();
     return d;
   };
   const script = (...p: string[]) => path.join(repoRoot, 'dist', 'scripts', 'cluster', ...p);
-  // HTTP/1.1 to the API server: one TCP connection per watch, so an API server restart closes
-  // them at once and the informers relist within seconds (over HTTP/2 client-go noticed only
-  // through its ping health check, and acted on nothing for a long while).
-  const http1 = { ...process.env, DISABLE_HTTP2: 'true' };
 
   try {
     await waitFor('the network namespace', () => namespaceReady(namespace), 10_000, namespace.log, namespace);
@@ -208,8 +210,8 @@ export async function up(): Promise<ClusterState> {
       '--use-service-account-credentials=false',
       '--leader-elect=false',
       '--v=0',
-    ], http1);
-    inside('kube-scheduler', bin('kube-scheduler'), [...kubeconfigFlags, '--bind-address=127.0.0.1', '--leader-elect=false', '--v=0'], http1);
+    ]);
+    inside('kube-scheduler', bin('kube-scheduler'), [...kubeconfigFlags, '--bind-address=127.0.0.1', '--leader-elect=false', '--v=0']);
 
     progress(`starting the node simulator (node ${NODE_NAME}: pods in network namespaces of their own on ${CLUSTER_CIDR}) and kube-proxy (nftables)`);
     const simulator = script('node-simulator', 'main.js');
@@ -217,7 +219,7 @@ export async function up(): Promise<ClusterState> {
     const node = inside('node-simulator', process.execPath, [simulator, `--kubeconfig=${insideKubeconfigPath}`, `--node-name=${NODE_NAME}`, `--node-ip=${NODE_IP}`]);
     const kubeProxyConfig = path.join(stateDir, 'kube-proxy.yaml');
     writeKubeProxyConfig(kubeProxyConfig);
-    const proxy = inside('kube-proxy', bin('kube-proxy'), [`--config=${kubeProxyConfig}`, '--v=0'], http1);
+    const proxy = inside('kube-proxy', bin('kube-proxy'), [`--config=${kubeProxyConfig}`, '--v=0']);
 
     await waitFor(
       'the default ServiceAccount',
@@ -341,7 +343,7 @@ export async function restartDaemon(name: string, downMs = 0): Promise<Daemon> {
   if (!d.cmd || !d.args) throw new Error(`${name} was started by an older scripts/local-cluster without its command line on record: run scripts/local-cluster down, then up`);
   await stopDaemon(d, 10_000);
   if (downMs > 0) await sleep(downMs);
-  const fresh = startDaemon(name, d.cmd, d.args, d.log, name.startsWith('kube-') && name !== 'kube-apiserver' ? { ...process.env, DISABLE_HTTP2: 'true' } : process.env);
+  const fresh = startDaemon(name, d.cmd, d.args, d.log, envOf(name));
   state.daemons = state.daemons.map((x) => (x.name === name ? fresh : x));
   writeFileSync(statePath, JSON.stringify(state, null, 2));
   if (name === 'kube-apiserver') {
