@@ -1,7 +1,9 @@
 // Entry point of `scripts/local-cluster up|down|status|build|env|exec`.
 import { spawnSync } from 'node:child_process';
+import path from 'node:path';
 import { buildTools } from './build-tools.js';
 import { down, execArgs, status, up, readState } from './control-plane.js';
+import { defaultRecordDir, recordReviews } from './record-reviews.js';
 import { binDir, kubeconfigPath } from './paths.js';
 
 const usage = `usage: scripts/local-cluster <command>
@@ -18,7 +20,11 @@ const usage = `usage: scripts/local-cluster <command>
           cluster: eval "$(scripts/local-cluster env)"
   exec -- COMMAND [ARGS…]
           run a command inside the cluster's network namespace, e.g.
-          scripts/local-cluster exec -- curl http://<pod IP>:8080/ , nft list ruleset, conntrack -L`;
+          scripts/local-cluster exec -- curl http://<pod IP>:8080/ , nft list ruleset, conntrack -L
+  record-reviews [DIR]
+          record the AdmissionReviews the API server sends for every way a color's
+          pods can go (scales, template changes, pod deletes, evictions) into DIR
+          (default test/fixtures/admission/recorded)`;
 
 const cmd = process.argv[2];
 try {
@@ -41,6 +47,9 @@ try {
       console.log(`export KUBECONFIG=${kubeconfigPath}\nexport PATH=${binDir}:$PATH${state?.host ? `\nexport RAINBOW_CLUSTER_HOST=${state.host}` : ''}`);
       break;
     }
+    case 'record-reviews':
+      await recordReviews(path.resolve(process.argv[3] ?? defaultRecordDir));
+      break;
     case 'exec': {
       const argv = process.argv.slice(3);
       const [cmd, ...args] = execArgs(argv[0] === '--' ? argv.slice(1) : argv);
