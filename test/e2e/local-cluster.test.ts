@@ -151,11 +151,13 @@ test('a NodePort Service reaches exactly the Ready pods through kube-proxy, and 
   expect(new Set(endpoints.filter((e) => e.conditions?.ready).flatMap((e) => e.addresses))).toEqual(new Set(ready));
   expect(endpoints.filter((e) => !e.conditions?.ready).flatMap((e) => e.addresses)).toEqual([notReady.status!.podIP]);
 
-  // Hold 9 connections through the node port on the host address; conntrack inside the cluster
-  // shows where kube-proxy sent each one.
+  // Hold 40 connections through the node port on the host address; conntrack inside the cluster
+  // shows where kube-proxy sent each one. kube-proxy picks an endpoint at random (nftables numgen),
+  // so 40 leave a Ready pod without one with a chance of 3 · (2/3)^40 ≈ 3·10⁻⁷; 9 did 8% of the time.
+  const HELD = 40;
   const socks: net.Socket[] = [];
   try {
-    for (let i = 0; i < 9; i++) {
+    for (let i = 0; i < HELD; i++) {
       const s = await eventually(`connection ${i + 1} through node port ${nodePort}`, () =>
         new Promise<net.Socket | undefined>((resolve) => {
           const c = net.connect({ host: clusterHost(), port: nodePort });
@@ -165,14 +167,14 @@ test('a NodePort Service reaches exactly the Ready pods through kube-proxy, and 
         }), 15_000, 200);
       socks.push(s);
     }
-    const served = await eventually('9 established flows in conntrack', async () => {
+    const served = await eventually(`${HELD} established flows in conntrack`, async () => {
       const out = await execInside(['conntrack', '-L', '-p', 'tcp', '--dport', String(nodePort), '--state', 'ESTABLISHED']).catch(() => '');
       // Each entry: the original direction (to the node port), then the reply (from the pod).
       const replies = out.split('\n').flatMap((l) => {
         const m = /src=\S+ dst=\S+ sport=\d+ dport=\d+ .*?src=(\S+) dst=\S+ sport=9471/.exec(l);
         return m ? [m[1]!] : [];
       });
-      return replies.length >= 9 ? replies : undefined;
+      return replies.length >= HELD ? replies : undefined;
     });
     expect(new Set(served)).toEqual(new Set(ready));
     expect(served).not.toContain(notReady.status!.podIP);
