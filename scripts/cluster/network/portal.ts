@@ -95,10 +95,11 @@ export function clusterAgent(socketPath = portalSocketPath()): http.Agent {
   return agent;
 }
 
-/** GET over plain HTTP inside the cluster namespace: what `curl http://<pod IP>:<port>/path` prints there. */
-export function clusterGet(url: string, timeoutMs = 5000, socketPath = portalSocketPath()): Promise<{ status: number; body: string }> {
+/** One GET inside the cluster namespace: the status and the body, or an error naming the URL. */
+function getInside(url: string, options: https.RequestOptions, timeoutMs: number): Promise<{ status: number; body: string }> {
+  const lib = new URL(url).protocol === 'https:' ? https : http;
   return new Promise((resolve, reject) => {
-    const req = http.get(url, { agent: clusterAgent(socketPath), timeout: timeoutMs }, (res) => {
+    const req = lib.get(url, { ...options, timeout: timeoutMs }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (c: string) => (body += c));
@@ -110,23 +111,18 @@ export function clusterGet(url: string, timeoutMs = 5000, socketPath = portalSoc
   });
 }
 
+/** GET over plain HTTP inside the cluster namespace: what `curl http://<pod IP>:<port>/path` prints there. */
+export function clusterGet(url: string, timeoutMs = 5000, socketPath = portalSocketPath()): Promise<{ status: number; body: string }> {
+  return getInside(url, { agent: clusterAgent(socketPath) }, timeoutMs);
+}
+
 /** GET over HTTPS inside the cluster namespace, the server checked against `ca`. */
 export function clusterHttpsGet(url: string, ca: string | Buffer, timeoutMs = 5000, socketPath = portalSocketPath()): Promise<{ status: number; body: string }> {
   const u = new URL(url);
   const agent = new https.Agent({ keepAlive: false });
   (agent as unknown as { createConnection: (o: tls.ConnectionOptions) => tls.TLSSocket }).createConnection = (o) =>
     tls.connect({ ...o, socket: dialCluster(u.hostname, Number(u.port || 443), socketPath) });
-  return new Promise((resolve, reject) => {
-    const req = https.get(url, { agent, ca, timeout: timeoutMs }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (body += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-      res.on('error', reject);
-    });
-    req.on('timeout', () => req.destroy(new Error(`GET ${url} inside the cluster: timed out after ${timeoutMs} ms`)));
-    req.on('error', (err) => reject(new Error(`GET ${url} inside the cluster: ${err.message}`)));
-  });
+  return getInside(url, { agent, ca }, timeoutMs);
 }
 
 let nextInsidePort = 20000 + Math.floor(Math.random() * 9000);
