@@ -11,6 +11,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
+import { httpGet } from '../https-get.js';
 import { stateDir } from '../paths.js';
 
 const MAX_HEADER = 256;
@@ -97,17 +98,8 @@ export function clusterAgent(socketPath = portalSocketPath()): http.Agent {
 
 /** One GET inside the cluster namespace: the status and the body, or an error naming the URL. */
 function getInside(url: string, options: https.RequestOptions, timeoutMs: number): Promise<{ status: number; body: string }> {
-  const lib = new URL(url).protocol === 'https:' ? https : http;
-  return new Promise((resolve, reject) => {
-    const req = lib.get(url, { ...options, timeout: timeoutMs }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (body += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-      res.on('error', reject);
-    });
-    req.on('timeout', () => req.destroy(new Error(`GET ${url} inside the cluster: timed out after ${timeoutMs} ms`)));
-    req.on('error', (err) => reject(new Error(`GET ${url} inside the cluster: ${err.message}`)));
+  return httpGet(url, options, timeoutMs).catch((err: Error) => {
+    throw new Error(`GET ${url} inside the cluster: ${err.message}`);
   });
 }
 
