@@ -1,10 +1,11 @@
 // `npm run bench`: every benchmark, results in bench-results/*.json, a summary on stdout.
-// The reporter and guard benchmarks need no cluster; promotion and apiserver run on the local control plane.
+// The reporter and guard benchmarks need no cluster; promotion, apiserver and shrink run on the local control plane.
 import { benchAdmission } from './admission.js';
 import { benchApiServerCost } from './apiserver-cost.js';
 import { benchGuard } from './guard.js';
 import { benchPromotion } from './promotion.js';
 import { benchReporter } from './reporter.js';
+import { benchShrink } from './shrink.js';
 import { machine, writeResult } from './common.js';
 
 const only = process.argv.slice(2);
@@ -36,5 +37,15 @@ if (want('apiserver')) {
   console.log(`  with webhook:    ${f(r.withWebhook)}`);
   console.log(`  ratio p50 ${r.ratio.p50}×, p99 ${r.ratio.p99}× (goal ≤ ${r.goal.maxRatio}×: ${r.goal.met ? 'met' : 'not met'}); ${r.webhook.reviewsDuringMeasurement} reviews answered`);
   console.log(`  → ${writeResult('apiserver', r)}`);
+}
+if (want('shrink')) {
+  console.log('\nshrinking a draining color: pod-seconds with shrink on and off (local control plane)');
+  const r = await benchShrink();
+  const f = (x: typeof r.runs.on) =>
+    `${x.podSeconds} pod-seconds (${x.podSecondsUntilLastClose} until the last connection closed), last pod gone ${x.drainSeconds} s after the switch, ${x.connections.cut} cut`;
+  console.log(`  shrink on:  ${f(r.runs.on)}`);
+  console.log(`  shrink off: ${f(r.runs.off)}`);
+  console.log(`  off/on ${r.podSecondsRatioOffOverOn}× (${r.podSecondsUntilLastCloseRatioOffOverOn}× until the last connection closed); connections cut: ${r.connectionsCut}`);
+  console.log(`  → ${writeResult('shrink', r)}`);
 }
 process.exit(0);

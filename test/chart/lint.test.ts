@@ -1,4 +1,5 @@
-// Both charts pass `helm lint --strict`, and every value in their values.yaml is documented.
+// Both charts pass `helm lint --strict`, and every value in their values.yaml is documented
+// (values-schema.test.ts checks the schema against the values, ct-lint.test.ts what chart-testing checks).
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { isMap, parseDocument, type YAMLMap } from 'yaml';
@@ -22,17 +23,19 @@ describe.each(charts)('%s', (chart) => {
     });
   }
 
-  it('documents every value in values.yaml with a comment', () => {
+  it('documents every value in values.yaml with a helm-docs comment (# -- ...)', () => {
     const doc = parseDocument(readFileSync(path.join(chartDir(chart), 'values.yaml'), 'utf8'));
     const undocumented: string[] = [];
-    // A key is documented by a comment just above it (for the first key of a section, the
-    // comment may belong to the section's map). A key without one must be a section whose
-    // keys are all documented.
+    // A key is documented by a `# --` comment just above it (for the first key of a section, the
+    // comment may belong to the section's map), as helm-docs reads them: the last paragraph of
+    // the comment starts with "--". A key without one must be a section whose keys are all
+    // documented.
     const walk = (map: YAMLMap, prefix: string) => {
       map.items.forEach((pair, i) => {
         const key = `${prefix}${String((pair.key as { value?: unknown }).value)}`;
         const comment = (pair.key as { commentBefore?: string | null }).commentBefore ?? (i === 0 ? map.commentBefore : undefined);
-        if (comment?.trim()) return;
+        const last = comment?.split(/\n\s*\n/).pop()?.trim() ?? '';
+        if (/^-- \S/.test(last)) return;
         if (isMap(pair.value) && pair.value.items.length > 0) walk(pair.value, `${key}.`);
         else undocumented.push(key);
       });

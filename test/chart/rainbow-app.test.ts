@@ -1,6 +1,6 @@
 // chart/rainbow-app: what `helm upgrade --install web chart/rainbow-app --set color=…` gives
 // Kubernetes, checked on the parsed objects, and the errors bad values get.
-import type { V1Container, V1Deployment, V1PodSpec, V1SecurityContext, V1Service, V1ServiceAccount } from '@kubernetes/client-node';
+import type { V1Container, V1Deployment, V1PodDisruptionBudget, V1PodSpec, V1SecurityContext, V1Service, V1ServiceAccount } from '@kubernetes/client-node';
 
 import { DEFAULTS, ENV_COLOR, LABEL_APP, LABEL_COLOR } from '../../webhook/src/contract.js';
 import { parseDuration } from '../../webhook/src/policies/durations.js';
@@ -98,6 +98,7 @@ describe('the Service', () => {
       'rainbow.dev/keep-colors': String(DEFAULTS.keepColors),
       'rainbow.dev/drain-grace': '60s',
       'rainbow.dev/max-drain': '48h',
+      'rainbow.dev/shrink': String(DEFAULTS.shrink),
     });
     expect(parseDuration(annotations['rainbow.dev/drain-grace']!)).toBe(DEFAULTS.drainGraceSeconds);
     expect(parseDuration(annotations['rainbow.dev/max-drain']!)).toBe(DEFAULTS.maxDrainSeconds);
@@ -105,13 +106,14 @@ describe('the Service', () => {
 
   it('takes the annotations from drain.*, cutover and service.annotations', async () => {
     const r = await render('rainbow-app', {
-      values: { color: COLOR, cutover: 'immediate', drain: { keepColors: 3, grace: '5m', maxDrain: '72h' }, service: { annotations: { 'example.com/team': 'blue' } } },
+      values: { color: COLOR, cutover: 'immediate', drain: { keepColors: 3, grace: '5m', maxDrain: '72h', shrink: false }, service: { annotations: { 'example.com/team': 'blue' } } },
     });
     expect(service(r).metadata!.annotations).toEqual({
       'rainbow.dev/cutover': 'immediate',
       'rainbow.dev/keep-colors': '3',
       'rainbow.dev/drain-grace': '5m',
       'rainbow.dev/max-drain': '72h',
+      'rainbow.dev/shrink': 'false',
       'example.com/team': 'blue',
     });
   });
@@ -192,7 +194,8 @@ describe('the app container', () => {
     ]);
     expect(app.readinessProbe).toEqual({ tcpSocket: { port: 'http' }, periodSeconds: 5 });
     expect(app.livenessProbe).toEqual({ httpGet: { path: '/live', port: 'http' } });
-    expect(app.resources).toEqual({ requests: { cpu: '100m' } });
+    // Helm merges the values into the defaults: the default memory request stays.
+    expect(app.resources).toEqual({ requests: { cpu: '100m', memory: '64Mi' } });
   });
 
   it('has a readiness probe on /healthz every 2 s by default, and no liveness probe', () => {
@@ -275,6 +278,8 @@ describe('the reporter sidecar', () => {
       values: {
         color: COLOR,
         connections: { port: 9999 },
+        // The readiness probe names a port of the list (the default names "http").
+        readinessProbe: { httpGet: { path: '/healthz', port: 'web' } },
         ports: [
           { name: 'web', containerPort: 3000 },
           { name: 'stats', containerPort: 8125, protocol: 'UDP' },
@@ -340,7 +345,7 @@ describe('Pod Security Standard "restricted"', () => {
       expect(c.securityContext).toMatchObject(restricted);
       expect(c.volumeMounts).toContainEqual({ name: 'tmp', mountPath: '/tmp' });
     }
-    expect(spec.volumes).toContainEqual({ name: 'tmp', emptyDir: {} });
+    expect(spec.volumes).toContainEqual({ name: 'tmp', emptyDir: { sizeLimit: '256Mi' } });
   });
 
   it('keeps the restricted settings when some are changed (runAsUser) and without the sidecar', async () => {
@@ -355,7 +360,7 @@ describe('Pod Security Standard "restricted"', () => {
       values: { color: COLOR, extraVolumes: [{ name: 'cache', emptyDir: {} }], extraVolumeMounts: [{ name: 'cache', mountPath: '/var/cache/web' }] },
     });
     expect(podSpec(r).volumes).toEqual([
-      { name: 'tmp', emptyDir: {} },
+      { name: 'tmp', emptyDir: { sizeLimit: '256Mi' } },
       { name: 'cache', emptyDir: {} },
     ]);
     expect(appContainer(r).volumeMounts).toEqual([
@@ -407,6 +412,25 @@ describe('the shape the e2e tests build by hand (test/e2e/support/app-objects.ts
     expect(s.spec!.type).toBe(handService.spec!.type);
     expect(s.spec!.selector).toEqual(handService.spec!.selector);
     expect(s.spec!.ports!.map(({ name, port, targetPort }) => ({ name, port, targetPort }))).toEqual(handService.spec!.ports);
+  });
+});
+
+describe('drain.shrink', () => {
+  it('renders rainbow.dev/shrink "true" by default and "false" from --set drain.shrink=false; null leaves it out', async () => {
+    expect(service(defaults).metadata!.annotations!['rainbow.dev/shrink']).toBe('true');
+    const off = await render('rainbow-app', { set: { color: COLOR, 'drain.shrink': false } });
+    expect(service(off).metadata!.annotations!['rainbow.dev/shrink']).toBe('false');
+    const unset = await render('rainbow-app', { set: { color: COLOR, 'drain.shrink': 'null' } });
+    expect(service(unset).metadata!.annotations).not.toHaveProperty('rainbow.dev/shrink');
+  });
+
+  it('the value is a boolean: a string is refused by the schema', async () => {
+    expect(await renderError('rainbow-app', { values: { color: COLOR, drain: { shrink: 'sometimes' } } })).toMatch(/at '\/drain\/shrink'/);
+  });
+
+  it('NOTES.txt says so, and not when it is off', async () => {
+    expect(await renderNotes('rainbow-app', { set: { color: COLOR } })).toMatch(/scaled down, once drain.grace has passed,\s+to\s+the pods that still hold connections \(drain.shrink\)/);
+    expect(await renderNotes('rainbow-app', { set: { color: COLOR, 'drain.shrink': false } })).not.toContain('drain.shrink');
   });
 });
 
@@ -484,5 +508,112 @@ describe('bad values fail with a readable error', () => {
     expect(path).toContain('the reporter sidecar serves /connections only');
     const none = await renderError('rainbow-app', { values: { color: COLOR, ports: [] } });
     expect(none).toMatch(/at '\/ports': minItems/);
+  });
+});
+
+describe('resources, /tmp and the image digest', () => {
+  it('requests 10m CPU and 64Mi memory for the app container by default, with no limits; null for none', async () => {
+    expect(appContainer(defaults).resources).toEqual({ requests: { cpu: '10m', memory: '64Mi' } });
+    const none = await render('rainbow-app', { values: { color: COLOR, resources: null } });
+    expect(appContainer(none).resources).toBeUndefined();
+    const own = await render('rainbow-app', { values: { color: COLOR, resources: { requests: null, limits: { memory: '1Gi' } } } });
+    expect(appContainer(own).resources).toEqual({ limits: { memory: '1Gi' } });
+  });
+
+  it('limits the /tmp emptyDir to tmp.sizeLimit (256Mi), none when null; a bad quantity is refused', async () => {
+    expect(podSpec(defaults).volumes).toEqual([{ name: 'tmp', emptyDir: { sizeLimit: '256Mi' } }]);
+    const big = await render('rainbow-app', { set: { color: COLOR, 'tmp.sizeLimit': '2Gi' } });
+    expect(podSpec(big).volumes).toEqual([{ name: 'tmp', emptyDir: { sizeLimit: '2Gi' } }]);
+    const unlimited = await render('rainbow-app', { set: { color: COLOR, 'tmp.sizeLimit': 'null' } });
+    expect(podSpec(unlimited).volumes).toEqual([{ name: 'tmp', emptyDir: {} }]);
+    expect(await renderError('rainbow-app', { set: { color: COLOR, 'tmp.sizeLimit': '2 GB' } })).toMatch(/at '\/tmp\/sizeLimit'/);
+  });
+
+  it('image.digest pins the app image (and the reporter, which runs it) to <repository>@<digest>', async () => {
+    const digest = `sha256:${'ab'.repeat(32)}`;
+    const r = await render('rainbow-app', { values: { color: COLOR, image: { repository: 'registry.example.com/rainbow', tag: 'ignored', digest } } });
+    expect(appContainer(r).image).toBe(`registry.example.com/rainbow@${digest}`);
+    expect(reporter(r)!.image).toBe(`registry.example.com/rainbow@${digest}`);
+    // The color stays the color: labels, names and RAINBOW_COLOR do not follow the image.
+    expect(appContainer(r).env).toContainEqual({ name: ENV_COLOR, value: COLOR });
+    expect(await renderError('rainbow-app', { values: { color: COLOR, image: { digest: 'latest' } } })).toMatch(/at '\/image\/digest'/);
+  });
+
+  it('reporter.image.digest pins the reporter of its own; a reporter tag of its own wins over the app digest', async () => {
+    const app = `sha256:${'ab'.repeat(32)}`;
+    const own = `sha256:${'cd'.repeat(32)}`;
+    const r = await render('rainbow-app', { values: { color: COLOR, image: { repository: 'acme/web', digest: app }, reporter: { image: { repository: 'ghcr.io/acme/rainbow', digest: own } } } });
+    expect(appContainer(r).image).toBe(`acme/web@${app}`);
+    expect(reporter(r)!.image).toBe(`ghcr.io/acme/rainbow@${own}`);
+    const tagged = await render('rainbow-app', { values: { color: COLOR, image: { digest: app }, reporter: { image: { tag: '0.2.0' } } } });
+    expect(reporter(tagged)!.image).toBe('rainbow:0.2.0');
+    const sameRepo = await render('rainbow-app', { values: { color: COLOR, reporter: { image: { digest: own } } } });
+    expect(appContainer(sameRepo).image).toBe(`rainbow:${COLOR}`);
+    expect(reporter(sameRepo)!.image).toBe(`rainbow@${own}`);
+  });
+});
+
+describe('podDisruptionBudget', () => {
+  const pdb = (r: Rendered) => r.get<V1PodDisruptionBudget>('PodDisruptionBudget', 'web');
+
+  it('is off by default', () => {
+    expect(defaults.has('PodDisruptionBudget')).toBe(false);
+  });
+
+  it('covers exactly the pods of this release\'s color, maxUnavailable 1, unhealthy pods always evictable', async () => {
+    const r = await render('rainbow-app', { set: { color: COLOR, 'podDisruptionBudget.enabled': true } });
+    expect(r.names()).toEqual(['Deployment/web-3c3fdc', 'PodDisruptionBudget/web', 'Service/web']);
+    const p = pdb(r);
+    expect(p.apiVersion).toBe('policy/v1');
+    expect(p.metadata!.namespace).toBe('shop');
+    expect(p.metadata!.labels).toMatchObject({ [LABEL_APP]: 'web' });
+    expect(p.spec).toEqual({ maxUnavailable: 1, unhealthyPodEvictionPolicy: 'AlwaysAllow', selector: { matchLabels: deployment(r).spec!.selector.matchLabels } });
+  });
+
+  it('is one object per release whose selector moves to the new color, as the Service does', async () => {
+    const next = await render('rainbow-app', { set: { color: 'a1b2c3d', 'podDisruptionBudget.enabled': true } });
+    expect(pdb(next).spec!.selector!.matchLabels).toEqual({ [LABEL_APP]: 'web', [LABEL_COLOR]: 'a1b2c3d' });
+    expect(pdb(next).spec!.selector!.matchLabels).toEqual(service(next).spec!.selector);
+  });
+
+  it('minAvailable, when set, replaces maxUnavailable; percentages are allowed; neither is an error', async () => {
+    const min = await render('rainbow-app', { values: { color: COLOR, podDisruptionBudget: { enabled: true, minAvailable: '50%' } } });
+    expect(pdb(min).spec).toMatchObject({ minAvailable: '50%' });
+    expect(pdb(min).spec!.maxUnavailable).toBeUndefined();
+    const pct = await render('rainbow-app', { values: { color: COLOR, podDisruptionBudget: { enabled: true, maxUnavailable: '25%' } } });
+    expect(pdb(pct).spec!.maxUnavailable).toBe('25%');
+    expect(await renderError('rainbow-app', { values: { color: COLOR, podDisruptionBudget: { enabled: true, maxUnavailable: null } } })).toContain(
+      'podDisruptionBudget.enabled: set podDisruptionBudget.maxUnavailable or podDisruptionBudget.minAvailable',
+    );
+    expect(await renderError('rainbow-app', { values: { color: COLOR, podDisruptionBudget: { enabled: true, maxUnavailable: 'half' } } })).toMatch(/at '\/podDisruptionBudget\/maxUnavailable'/);
+  });
+});
+
+describe('probes name ports the container has', () => {
+  it('fails when the readiness probe names a port that is not in ports', async () => {
+    const err = await renderError('rainbow-app', { values: { color: COLOR, ports: [{ name: 'web', containerPort: 3000 }] } });
+    expect(err).toContain('readinessProbe.httpGet.port is "http", but the app container has no port of that name (ports: web): name one of those, or give a number');
+  });
+
+  it('checks the liveness and startup probes too, tcpSocket as well as httpGet', async () => {
+    const live = await renderError('rainbow-app', { values: { color: COLOR, livenessProbe: { tcpSocket: { port: 'grpc' } } } });
+    expect(live).toContain('livenessProbe.tcpSocket.port is "grpc", but the app container has no port of that name (ports: http, tcp)');
+    const startup = await renderError('rainbow-app', { values: { color: COLOR, startupProbe: { httpGet: { path: '/', port: 'admin' } } } });
+    expect(startup).toContain('startupProbe.httpGet.port is "admin"');
+  });
+
+  it('the reporter\'s readiness probe must name its own port "connections"', async () => {
+    const err = await renderError('rainbow-app', { values: { color: COLOR, reporter: { readinessProbe: { httpGet: { port: 'http' } } } } });
+    expect(err).toContain('reporter.readinessProbe.httpGet.port is "http", but the reporter sidecar has no port of that name (its port: connections)');
+  });
+
+  it('lets numbers, other named ports of the list, and no probe at all through', async () => {
+    const r = await render('rainbow-app', {
+      values: { color: COLOR, readinessProbe: { httpGet: { path: '/ready', port: 9000 } }, livenessProbe: { tcpSocket: { port: 'tcp' } }, startupProbe: null },
+    });
+    expect(appContainer(r).readinessProbe!.httpGet!.port).toBe(9000);
+    expect(appContainer(r).livenessProbe!.tcpSocket!.port).toBe('tcp');
+    const none = await render('rainbow-app', { values: { color: COLOR, readinessProbe: null, ports: [{ name: 'web', containerPort: 3000 }] } });
+    expect(appContainer(none).readinessProbe).toBeUndefined();
   });
 });

@@ -1,6 +1,6 @@
 // chart/rainbow-system: webhook, controller, RBAC, webhook configurations and TLS, checked on the
 // objects `helm template` renders, and the errors bad values get.
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
 import type {
@@ -213,7 +213,9 @@ describe('RBAC', () => {
     expect(rulesOf(defaults)).toEqual({
       'ClusterRole/rainbow-webhook': [
         { apiGroups: ['apps'], resources: ['deployments'], verbs: ['get', 'list', 'watch'] },
-        { apiGroups: [''], resources: ['services', 'pods'], verbs: ['list', 'watch'] },
+        { apiGroups: ['apps'], resources: ['replicasets'], verbs: ['get'] },
+        { apiGroups: [''], resources: ['services'], verbs: ['list', 'watch'] },
+        { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch'] },
         { apiGroups: [''], resources: ['namespaces'], verbs: ['get', 'list', 'watch'] },
         {
           apiGroups: ['admissionregistration.k8s.io'],
@@ -229,7 +231,7 @@ describe('RBAC', () => {
       'ClusterRole/rainbow-controller': [
         { apiGroups: ['apps'], resources: ['deployments'], verbs: ['list', 'watch', 'patch', 'delete'] },
         { apiGroups: [''], resources: ['services'], verbs: ['list', 'watch', 'patch'] },
-        { apiGroups: [''], resources: ['pods'], verbs: ['list'] },
+        { apiGroups: [''], resources: ['pods'], verbs: ['list', 'patch'] },
         { apiGroups: [''], resources: ['events'], verbs: ['create'] },
       ],
       'Role/rainbow-controller-leader-election': [{ apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'create', 'update'] }],
@@ -254,7 +256,9 @@ describe('RBAC', () => {
     expect(r.has('RoleBinding', 'rainbow-webhook')).toBe(false);
     expect(rules['ClusterRole/rainbow-webhook']).toEqual([
       { apiGroups: ['apps'], resources: ['deployments'], verbs: ['get', 'list', 'watch'] },
-      { apiGroups: [''], resources: ['services', 'pods'], verbs: ['list', 'watch'] },
+      { apiGroups: ['apps'], resources: ['replicasets'], verbs: ['get'] },
+      { apiGroups: [''], resources: ['services'], verbs: ['list', 'watch'] },
+      { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch'] },
       { apiGroups: [''], resources: ['namespaces'], verbs: ['get', 'list', 'watch'] },
     ]);
   });
@@ -263,7 +267,7 @@ describe('RBAC', () => {
     const r = await render('rainbow-system', { release: 'platform', namespace: 'ops' });
     const rules = rulesOf(r);
     expect(rules['Role/platform-rainbow-webhook']![0]!.resourceNames).toEqual(['platform-rainbow-tls']);
-    expect(rules['ClusterRole/platform-rainbow-webhook']![3]!.resourceNames).toEqual(['platform-rainbow']);
+    expect(rules['ClusterRole/platform-rainbow-webhook']![5]!.resourceNames).toEqual(['platform-rainbow']);
   });
 
   it('does not depend on values (only whether a role is installed does)', async () => {
@@ -303,13 +307,33 @@ describe('webhook configurations', () => {
     expect(w.objectSelector).toEqual({ matchExpressions: [{ key: LABEL_APP, operator: 'Exists' }] });
   });
 
-  it('guards deployments/scale in a second entry without objectSelector (a Scale has no labels)', () => {
-    expect(validating(defaults).webhooks!.map((w) => w.name)).toEqual(['workloads.rainbow.dev', 'scale.rainbow.dev']);
+  it('guards deployments/scale and replicasets/scale in a second entry without objectSelector (a Scale has no labels)', () => {
+    expect(validating(defaults).webhooks!.map((w) => w.name)).toEqual(['workloads.rainbow.dev', 'scale.rainbow.dev', 'pods.rainbow.dev', 'evictions.rainbow.dev']);
     const w = guardEntry(defaults, 'scale.rainbow.dev');
     expect(w).toMatchObject({ failurePolicy: 'Fail', sideEffects: 'None', admissionReviewVersions: ['v1'], timeoutSeconds: 10 });
-    expect(w.rules).toEqual([{ apiGroups: ['apps'], apiVersions: ['v1'], operations: ['UPDATE'], resources: ['deployments/scale'], scope: 'Namespaced' }]);
+    expect(w.rules).toEqual([{ apiGroups: ['apps'], apiVersions: ['v1'], operations: ['UPDATE'], resources: ['deployments/scale', 'replicasets/scale'], scope: 'Namespaced' }]);
     expect(w.clientConfig.service!.path).toBe('/validate/deployments');
     expect(w.objectSelector).toBeUndefined();
+  });
+
+  it('guards pod DELETEs of rainbow\'s pods failing closed, and evictions failing open unless told otherwise', async () => {
+    const pods = guardEntry(defaults, 'pods.rainbow.dev');
+    expect(pods).toMatchObject({ failurePolicy: 'Fail', sideEffects: 'None', timeoutSeconds: 10 });
+    expect(pods.rules).toEqual([{ apiGroups: [''], apiVersions: ['v1'], operations: ['DELETE'], resources: ['pods'], scope: 'Namespaced' }]);
+    expect(pods.objectSelector).toEqual({ matchExpressions: [{ key: LABEL_APP, operator: 'Exists' }] });
+    expect(pods.clientConfig.service!.path).toBe('/validate/deployments');
+    const evictions = guardEntry(defaults, 'evictions.rainbow.dev');
+    expect(evictions).toMatchObject({ failurePolicy: 'Ignore', sideEffects: 'None' });
+    expect(evictions.rules).toEqual([{ apiGroups: [''], apiVersions: ['v1'], operations: ['CREATE'], resources: ['pods/eviction'], scope: 'Namespaced' }]);
+    // An Eviction has no labels: an objectSelector would keep every eviction from the webhook.
+    expect(evictions.objectSelector).toBeUndefined();
+    expect(evictions.matchConditions).toBeUndefined();
+
+    const fail = await render('rainbow-system', { set: { 'webhook.podGuard.evictionFailurePolicy': 'Fail' } });
+    expect(guardEntry(fail, 'evictions.rainbow.dev').failurePolicy).toBe('Fail');
+    const off = await render('rainbow-system', { set: { 'webhook.podGuard.enabled': false } });
+    expect(validating(off).webhooks!.map((w) => w.name)).toEqual(['workloads.rainbow.dev', 'scale.rainbow.dev']);
+    await expect(render('rainbow-system', { set: { 'webhook.podGuard.evictionFailurePolicy': 'ignore' } })).rejects.toThrow(/evictionFailurePolicy/);
   });
 
   it('leaves out kube-system and the release namespace (and excludeNamespaces) in every entry', async () => {
@@ -336,13 +360,23 @@ describe('webhook configurations', () => {
   it('calls the webhook only for what can stop a color (matchConditions), unless turned off', async () => {
     expect(mutating(defaults).webhooks![0]!.matchConditions).toBeUndefined();
     expect(guardEntry(defaults, 'workloads.rainbow.dev').matchConditions).toEqual([
-      { name: 'delete-or-scale-to-zero', expression: "request.operation == 'DELETE' || (has(object.spec) && has(object.spec.replicas) && object.spec.replicas == 0)" },
+      {
+        name: 'removes-pods',
+        expression:
+          "request.operation == 'DELETE' || (has(object.spec) && has(oldObject.spec) && " +
+          '((has(object.spec.replicas) && has(oldObject.spec.replicas) && object.spec.replicas < oldObject.spec.replicas) || ' +
+          '(has(object.spec.template) && has(oldObject.spec.template) && object.spec.template != oldObject.spec.template)))',
+      },
     ]);
     expect(guardEntry(defaults, 'scale.rainbow.dev').matchConditions).toEqual([
-      // A Scale has no labels: its status.selector string tells a rainbow color's Deployment.
+      // A Scale has no labels: its status.selector string tells a rainbow color's workload.
       { name: 'rainbow-color', expression: "has(object.status) && has(object.status.selector) && object.status.selector.matches('(^|,)rainbow\\\\.dev/app( in |=|,|$)')" },
-      { name: 'scale-to-zero', expression: '!has(object.spec) || !has(object.spec.replicas) || object.spec.replicas == 0' },
+      {
+        name: 'scale-down',
+        expression: '!has(object.spec) || !has(object.spec.replicas) || (has(oldObject.spec) && has(oldObject.spec.replicas) && object.spec.replicas < oldObject.spec.replicas)',
+      },
     ]);
+    expect(guardEntry(defaults, 'pods.rainbow.dev').matchConditions).toEqual([{ name: 'not-terminating', expression: '!has(oldObject.metadata.deletionTimestamp)' }]);
     // The regular expression of rainbow-color, out of its CEL string literal, on selectors as the
     // API server formats them (metav1.FormatLabelSelector): only rainbow.dev/app itself counts.
     const cel = guardEntry(defaults, 'scale.rainbow.dev').matchConditions![0]!.expression;
@@ -373,8 +407,10 @@ describe('TLS', () => {
   it('renders the same every time (no genCA, no lookup): stable for helm template and GitOps', async () => {
     const again = await render('rainbow-system');
     expect(again.objects).toEqual(defaults.objects);
-    const text = readFileSync(path.join(chartDir('rainbow-system'), 'templates', 'webhook-configurations.yaml'), 'utf8');
+    const templates = path.join(chartDir('rainbow-system'), 'templates');
+    const text = readFileSync(path.join(templates, 'webhook-configurations.yaml'), 'utf8');
     expect(text).not.toMatch(/genCA|genSignedCert|lookup /);
+    for (const file of readdirSync(templates)) expect([file, readFileSync(path.join(templates, file), 'utf8')]).toEqual([file, expect.not.stringMatching(/genCA|genSignedCert|lookup /)]);
   });
 
   it('takes the certificate validity, renewal and cluster domain from values', async () => {
@@ -428,6 +464,8 @@ describe('webhook.url: the webhook runs outside the cluster', () => {
     expect(validating(r).webhooks!.map((w) => [w.name, w.failurePolicy, w.objectSelector !== undefined])).toEqual([
       ['workloads.rainbow.dev', 'Fail', true],
       ['scale.rainbow.dev', 'Fail', false],
+      ['pods.rainbow.dev', 'Fail', true],
+      ['evictions.rainbow.dev', 'Ignore', false],
     ]);
   });
 
@@ -512,3 +550,84 @@ describe('bad values fail with a readable error', () => {
   });
 });
 
+
+describe('probes', () => {
+  it('probes the webhook as before by default: readiness /readyz every 5 s, liveness /healthz after 10 s, every 10 s, 3 failures', () => {
+    const c = container(defaults, 'rainbow-webhook');
+    expect(c.readinessProbe).toEqual({ httpGet: { path: '/readyz', port: 'https', scheme: 'HTTPS' }, periodSeconds: 5 });
+    expect(c.livenessProbe).toEqual({ httpGet: { path: '/healthz', port: 'https', scheme: 'HTTPS' }, initialDelaySeconds: 10, periodSeconds: 10, failureThreshold: 3 });
+  });
+
+  it('takes the webhook probes from webhook.readinessProbe and webhook.livenessProbe; null leaves one out', async () => {
+    const r = await render('rainbow-system', { values: { webhook: { readinessProbe: { periodSeconds: 2, timeoutSeconds: 3 }, livenessProbe: null } } });
+    const c = container(r, 'rainbow-webhook');
+    expect(c.readinessProbe).toEqual({ httpGet: { path: '/readyz', port: 'https', scheme: 'HTTPS' }, periodSeconds: 2, timeoutSeconds: 3 });
+    expect(c.livenessProbe).toBeUndefined();
+  });
+
+  it('fails when a probe names a port the container does not have', async () => {
+    expect(await renderError('rainbow-system', { set: { 'webhook.readinessProbe.httpGet.port': 'http' } })).toContain(
+      'webhook.readinessProbe.httpGet.port is "http", but the container has no port of that name (it has: https): name one of those, or give a number',
+    );
+    expect(await renderError('rainbow-system', { set: { 'controller.livenessProbe.httpGet.port': 'https' } })).toContain('controller.livenessProbe.httpGet.port is "https", but the container has no port of that name (it has: metrics)');
+    const numbers = await render('rainbow-system', { set: { 'webhook.livenessProbe.httpGet.port': 8443, 'controller.readinessProbe.httpGet.port': 9090 } });
+    expect(container(numbers, 'rainbow-webhook').livenessProbe!.httpGet!.port).toBe(8443);
+    expect(container(numbers, 'rainbow-controller').readinessProbe!.httpGet!.port).toBe(9090);
+  });
+});
+
+describe('image digest and /tmp', () => {
+  it('image.digest runs <repository>@<digest> in both Deployments, whatever the tag', async () => {
+    const digest = `sha256:${'0f'.repeat(32)}`;
+    const r = await render('rainbow-system', { values: { image: { repository: 'ghcr.io/acme/rainbow', tag: '1.2.3', digest } } });
+    for (const name of ['rainbow-webhook', 'rainbow-controller']) expect(container(r, name).image).toBe(`ghcr.io/acme/rainbow@${digest}`);
+    expect(await renderError('rainbow-system', { set: { 'image.digest': 'sha256' } })).toMatch(/at '\/image\/digest'/);
+  });
+
+  it('limits the /tmp emptyDir of both Deployments to tmp.sizeLimit (32Mi), none when null', async () => {
+    for (const name of ['rainbow-webhook', 'rainbow-controller']) expect(podSpec(defaults, name).volumes).toContainEqual({ name: 'tmp', emptyDir: { sizeLimit: '32Mi' } });
+    const r = await render('rainbow-system', { set: { 'tmp.sizeLimit': 'null' } });
+    for (const name of ['rainbow-webhook', 'rainbow-controller']) expect(podSpec(r, name).volumes).toContainEqual({ name: 'tmp', emptyDir: {} });
+  });
+});
+
+describe('templates: one file per component and kind', () => {
+  const templates = path.join(chartDir('rainbow-system'), 'templates');
+  const files = readdirSync(templates).filter((f) => f.endsWith('.yaml'));
+  // What each file may render: the kinds of its name (rbac: the roles and their bindings).
+  const kindsOf = (file: string): string[] => {
+    const kind = file.replace(/^(webhook|controller)-/, '').replace(/\.yaml$/, '');
+    if (kind === 'rbac') return ['ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding'];
+    if (kind === 'configurations') return ['MutatingWebhookConfiguration', 'ValidatingWebhookConfiguration'];
+    return [{ deployment: 'Deployment', service: 'Service', poddisruptionbudget: 'PodDisruptionBudget', serviceaccount: 'ServiceAccount' }[kind]!];
+  };
+
+  it('has exactly the cert-manager-style files', () => {
+    expect(files.sort()).toEqual([
+      'controller-deployment.yaml',
+      'controller-rbac.yaml',
+      'controller-serviceaccount.yaml',
+      'webhook-configurations.yaml',
+      'webhook-deployment.yaml',
+      'webhook-poddisruptionbudget.yaml',
+      'webhook-rbac.yaml',
+      'webhook-service.yaml',
+      'webhook-serviceaccount.yaml',
+    ]);
+  });
+
+  it.each(files)('%s renders only objects of its component and kind', async (file) => {
+    const r = await render('rainbow-system', { args: ['--show-only', `templates/${file}`] });
+    expect(r.objects.length).toBeGreaterThan(0);
+    const component = file.split('-')[0];
+    for (const o of r.objects) {
+      expect([o.kind, kindsOf(file)]).toEqual([o.kind, expect.arrayContaining([o.kind])]);
+      expect(o.metadata.labels!['app.kubernetes.io/component']).toBe(component);
+    }
+  });
+
+  it('together render what the chart renders', async () => {
+    const parts = await Promise.all(files.map((f) => render('rainbow-system', { args: ['--show-only', `templates/${f}`] })));
+    expect(parts.flatMap((p) => p.names()).sort()).toEqual(defaults.names());
+  });
+});

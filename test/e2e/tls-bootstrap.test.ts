@@ -92,7 +92,8 @@ async function expectBootstrapped(): Promise<V1Secret> {
     const b = await caBundles();
     return b.every((x) => x === secret.data!['ca.crt']) ? b : undefined;
   }, 30_000);
-  expect(bundles).toHaveLength(3);
+  // One per entry: services; workloads, scale, pods, evictions.
+  expect(bundles).toHaveLength(5);
 
   const pods = await eventually('2 Ready webhook pods', async () => {
     const ps = (await webhookPods()).filter(ready);

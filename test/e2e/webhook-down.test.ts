@@ -147,6 +147,19 @@ test('webhook down: guarded delete and scale to 0 are refused by the API server 
       },
     },
   });
+  // Its pod can be evicted too: an Eviction has no labels, so the eviction entry sees it, and
+  // fails open (webhook.podGuard.evictionFailurePolicy Ignore) so that node drains go on.
+  const unrelatedPod = await eventually('the unrelated pod', async () => (await core.listNamespacedPod({ namespace: ns.name, labelSelector: 'app=unrelated' })).items[0], 30_000);
+  const evicted = await kubectl(['create', '--raw', `/api/v1/namespaces/${ns.name}/pods/${unrelatedPod.metadata!.name}/eviction`, '-f', '-'], {
+    input: JSON.stringify({ apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name: unrelatedPod.metadata!.name, namespace: ns.name } }),
+  });
+  expect([evicted.code, evicted.stderr]).toEqual([0, '']);
+  // A rainbow pod's DELETE is refused like its Deployment's (pods.rainbow.dev fails closed).
+  const colorPod = (await core.listNamespacedPod({ namespace: ns.name, labelSelector: `rainbow.dev/color=${A}` })).items[0]!;
+  const podDelete = await kubectlIn('delete', 'pod', colorPod.metadata!.name!, '--dry-run=server');
+  expect(podDelete.code).toBe(1);
+  expect(podDelete.stderr).toMatch(REFUSED_BY_DOWN_WEBHOOK('pods.rainbow.dev'));
+
   const unrelatedToZero = await kubectlIn('scale', 'deployment', 'unrelated', '--replicas=0');
   expect(unrelatedToZero.stderr).toBe('');
   expect(unrelatedToZero.code).toBe(0);
@@ -186,7 +199,12 @@ test('webhook down: guarded delete and scale to 0 are refused by the API server 
   const restored = await system.upgrade();
   expect(restored.code).toBe(0);
   const vwc = await admission.readValidatingWebhookConfiguration({ name: system.release });
-  expect(vwc.webhooks?.map((w) => [w.name, w.failurePolicy])).toEqual([['workloads.rainbow.dev', 'Fail'], ['scale.rainbow.dev', 'Fail']]);
+  expect(vwc.webhooks?.map((w) => [w.name, w.failurePolicy])).toEqual([
+    ['workloads.rainbow.dev', 'Fail'],
+    ['scale.rainbow.dev', 'Fail'],
+    ['pods.rainbow.dev', 'Fail'],
+    ['evictions.rainbow.dev', 'Ignore'],
+  ]);
   const guardedAgain = await eventually('delete refused again', async () => {
     const r = await kubectlIn('delete', 'deployment', `web-${A}`, '--dry-run=server');
     return r.code !== 0 ? r : undefined;

@@ -11,6 +11,7 @@
 // scripts/cluster/rainbow-command.ts read it.
 import { fileURLToPath } from 'node:url';
 import { realpathSync } from 'node:fs';
+import { exitFor } from './commands/flags.js';
 
 interface Role {
   summary: string;
@@ -48,8 +49,7 @@ export async function main(argv: string[]): Promise<void> {
 
 const invokedDirectly = process.argv[1] !== undefined && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url);
 if (invokedDirectly) {
-  main(process.argv.slice(2)).catch((err: Error) => {
-    console.error(`rainbow: ${err.message}`);
-    process.exit(1);
+  main(process.argv.slice(2)).catch((err: unknown) => {
+    process.exitCode = exitFor('rainbow', err, { stdout: (s) => console.log(s), stderr: (s) => console.error(s) });
   });
 }

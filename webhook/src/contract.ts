@@ -15,6 +15,12 @@ export const ANNOTATION_DRAIN_STARTED = 'rainbow.dev/drain-started';
 export const ANNOTATION_FORCE_DELETE = 'rainbow.dev/force-delete';
 export const ANNOTATION_CONNECTIONS_PORT = 'rainbow.dev/connections-port';
 export const ANNOTATION_CONNECTIONS_PATH = 'rainbow.dev/connections-path';
+/** Service annotation: `"false"` keeps a draining color at full replicas until it is deleted. */
+export const ANNOTATION_SHRINK = 'rainbow.dev/shrink';
+/** Deployment annotation, written by the controller when it shrinks a color: its replicas before. */
+export const ANNOTATION_SHRUNK_FROM = 'rainbow.dev/shrunk-from';
+/** Kubernetes' own pod annotation: the ReplicaSet controller removes lower-cost pods first. */
+export const ANNOTATION_POD_DELETION_COST = 'controller.kubernetes.io/pod-deletion-cost';
 
 export type CutoverMode = 'ready' | 'immediate';
 
@@ -25,6 +31,7 @@ export const DEFAULTS = {
   maxDrainSeconds: 48 * 3600,
   connectionsPort: 9471,
   connectionsPath: '/connections',
+  shrink: true,
 } as const;
 
 /** Environment variable (and `--bind` flag) that every network listener takes its address from. */

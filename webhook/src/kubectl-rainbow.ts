@@ -3,6 +3,7 @@
 // `kubectl rainbow status …` is `rainbow status …`.
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { exitFor } from './commands/flags.js';
 
 const PLUGIN_COMMANDS: Record<string, string> = {
   status: 'colors of each app: serving/pending/draining/drained/kept, ready pods, live connections, drain deadline',
@@ -30,8 +31,7 @@ export async function main(argv: string[]): Promise<void> {
 
 const invokedDirectly = process.argv[1] !== undefined && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url);
 if (invokedDirectly) {
-  main(process.argv.slice(2)).catch((err: Error) => {
-    console.error(`kubectl rainbow: ${err.message}`);
-    process.exit(err.name === 'UsageError' || err.constructor.name === 'UsageError' ? 2 : 1);
+  main(process.argv.slice(2)).catch((err: unknown) => {
+    process.exitCode = exitFor('kubectl rainbow', err, { stdout: (s) => console.log(s), stderr: (s) => console.error(s) });
   });
 }

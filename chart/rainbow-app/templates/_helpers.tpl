@@ -103,22 +103,65 @@ app.kubernetes.io/part-of: rainbow
 {{- end -}}
 {{- end -}}
 
-{{/* The app's image: image.tag defaults to the color. */}}
+{{/*
+The app's image: <repository>@<digest> when image.digest is set, else <repository>:<tag>, the tag
+defaulting to the color.
+*/}}
 {{- define "rainbow-app.image" -}}
+{{- if .Values.image.digest -}}
+{{- printf "%s@%s" .Values.image.repository .Values.image.digest -}}
+{{- else -}}
 {{- $tag := .Values.image.tag | default (include "rainbow-app.color" .) | toString -}}
 {{- printf "%s:%s" .Values.image.repository $tag -}}
+{{- end -}}
 {{- end -}}
 
 {{/*
 The reporter's image: the app's image (the rainbow image has every role) unless
-reporter.image.repository names another; then its tag defaults to the chart's appVersion.
+reporter.image.repository names another; then its tag defaults to the chart's appVersion. A
+reporter.image.digest or .tag of its own wins over the app's digest.
 */}}
 {{- define "rainbow-app.reporterImage" -}}
 {{- $r := .Values.reporter.image -}}
 {{- if $r.repository -}}
+{{- if $r.digest -}}
+{{- printf "%s@%s" $r.repository $r.digest -}}
+{{- else -}}
 {{- printf "%s:%s" $r.repository ($r.tag | default .Chart.AppVersion | toString) -}}
+{{- end -}}
+{{- else if $r.digest -}}
+{{- printf "%s@%s" .Values.image.repository $r.digest -}}
+{{- else if and (not $r.tag) .Values.image.digest -}}
+{{- include "rainbow-app.image" . -}}
 {{- else -}}
 {{- printf "%s:%s" .Values.image.repository ($r.tag | default (.Values.image.tag | default (include "rainbow-app.color" .)) | toString) -}}
+{{- end -}}
+{{- end -}}
+
+{{/* The /tmp volume of the pod: an emptyDir, at most tmp.sizeLimit (none when it is null or empty). */}}
+{{- define "rainbow-app.tmpVolume" -}}
+{{- with .Values.tmp.sizeLimit -}}
+emptyDir:
+  sizeLimit: {{ . }}
+{{- else -}}
+emptyDir: {}
+{{- end -}}
+{{- end -}}
+
+{{/*
+Fails when a probe names a port (httpGet.port or tcpSocket.port given as a string) that its
+container does not have: Kubernetes would take the pod and never find the port. Call with
+(dict "probes" (dict "readinessProbe" $probe ...) "ports" (list "http" "tcp") "where" "ports").
+*/}}
+{{- define "rainbow-app.checkProbePorts" -}}
+{{- $c := . -}}
+{{- range $key, $probe := .probes -}}
+{{- range $handler := list "httpGet" "tcpSocket" -}}
+{{- $h := index ($probe | default dict) $handler -}}
+{{- if and $h (kindIs "map" $h) (kindIs "string" $h.port) (not (has $h.port $c.ports)) -}}
+{{- fail (printf "%s.%s.port is %q, but %s has no port of that name (%s: %s): name one of those, or give a number" $key $handler $h.port $c.container $c.where (join ", " $c.ports)) -}}
+{{- end -}}
+{{- end -}}
 {{- end -}}
 {{- end -}}
 
@@ -164,7 +207,16 @@ Checks of values that values.schema.json cannot express (and a second line of de
 {{- fail (printf "ports: %s uses port %v, which is connections.port (where the reporter sidecar serves the connection count); pick another connections.port" .name (int .containerPort)) -}}
 {{- end -}}
 {{- end -}}
+{{- $portNames := list -}}
+{{- range .Values.ports }}{{ $portNames = append $portNames (toString .name) }}{{ end -}}
+{{- include "rainbow-app.checkProbePorts" (dict "probes" (dict "readinessProbe" .Values.readinessProbe "livenessProbe" .Values.livenessProbe "startupProbe" .Values.startupProbe) "ports" $portNames "container" "the app container" "where" "ports") -}}
+{{- with .Values.podDisruptionBudget -}}
+{{- if and .enabled (kindIs "invalid" .minAvailable) (kindIs "invalid" .maxUnavailable) -}}
+{{- fail "podDisruptionBudget.enabled: set podDisruptionBudget.maxUnavailable or podDisruptionBudget.minAvailable" -}}
+{{- end -}}
+{{- end -}}
 {{- if eq .Values.connections.source "sidecar" -}}
+{{- include "rainbow-app.checkProbePorts" (dict "probes" (dict "reporter.readinessProbe" .Values.reporter.readinessProbe) "ports" (list "connections") "container" "the reporter sidecar" "where" "its port") -}}
 {{- if not (include "rainbow-app.countedPorts" .) -}}
 {{- fail "connections.source=sidecar needs at least one TCP port in ports: the reporter counts TCP connections" -}}
 {{- end -}}

@@ -64,11 +64,45 @@ app.kubernetes.io/component: {{ .component }}
 {{- toYaml (merge (dict) $fixed $extra) -}}
 {{- end -}}
 
-{{/* The rainbow image: image.tag defaults to the chart's appVersion. */}}
+{{/*
+The rainbow image: <repository>@<digest> when image.digest is set, else <repository>:<tag>, the
+tag defaulting to the chart's appVersion.
+*/}}
 {{- define "rainbow-system.image" -}}
+{{- if .Values.image.digest -}}
+{{- printf "%s@%s" .Values.image.repository .Values.image.digest -}}
+{{- else -}}
 {{- $tag := .Values.image.tag | default .Chart.AppVersion -}}
 {{- if kindIs "float64" $tag }}{{ $tag = int64 $tag }}{{ end -}}
 {{- printf "%s:%v" .Values.image.repository $tag -}}
+{{- end -}}
+{{- end -}}
+
+{{/* The /tmp volume of a pod: an emptyDir, at most tmp.sizeLimit (none when it is null or empty). */}}
+{{- define "rainbow-system.tmpVolume" -}}
+{{- with .Values.tmp.sizeLimit -}}
+emptyDir:
+  sizeLimit: {{ . }}
+{{- else -}}
+emptyDir: {}
+{{- end -}}
+{{- end -}}
+
+{{/*
+Fails when a probe names a port (httpGet.port or tcpSocket.port given as a string) that its
+container does not have: Kubernetes would take the pod and never find the port. Call with
+(dict "probes" (dict "webhook.readinessProbe" $probe ...) "ports" (list "https")).
+*/}}
+{{- define "rainbow-system.checkProbePorts" -}}
+{{- $ports := .ports -}}
+{{- range $key, $probe := .probes -}}
+{{- range $handler := list "httpGet" "tcpSocket" -}}
+{{- $h := index ($probe | default dict) $handler -}}
+{{- if and $h (kindIs "map" $h) (kindIs "string" $h.port) (not (has $h.port $ports)) -}}
+{{- fail (printf "%s.%s.port is %q, but the container has no port of that name (it has: %s): name one of those, or give a number" $key $handler $h.port (join ", " $ports)) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
 {{- end -}}
 
 {{- define "rainbow-system.webhookName" -}}{{ include "rainbow-system.fullname" . }}-webhook{{- end -}}

@@ -4,7 +4,7 @@
 // leaves it, so no packet of the cluster can reach the machine's network whatever it is sent to.
 import { spawnSync } from 'node:child_process';
 import { commOf, isRunning, runCommand, startDaemon, type Daemon } from '../processes.js';
-import { progress } from '../progress.js';
+import { ensureCommands, isRoot } from '../debian-packages.js';
 import { BRIDGE, NODE_IP, SERVICE_CIDR } from './plan.js';
 
 export interface ClusterNamespace extends Daemon {
@@ -21,23 +21,9 @@ const REQUIRED: { command: string; pkg: string }[] = [
   { command: 'conntrack', pkg: 'conntrack' },
 ];
 
-const has = (command: string) => spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0;
-const isRoot = () => process.getuid?.() === 0;
-
 /** Installs missing packages when root (Debian), else fails naming them. */
 export function ensureNetworkTools(): void {
-  const missing = REQUIRED.filter((r) => !has(r.command));
-  if (missing.length === 0) return;
-  const pkgs = [...new Set(missing.map((m) => m.pkg))];
-  const what = `${missing.map((m) => m.command).join(', ')} (Debian package${pkgs.length > 1 ? 's' : ''} ${pkgs.join(', ')})`;
-  if (!isRoot() || !has('apt-get')) {
-    throw new Error(`the local cluster's network needs ${what}; install ${pkgs.length > 1 ? 'them' : 'it'} (sudo apt-get install ${pkgs.join(' ')}) and run this again`);
-  }
-  progress(`installing ${what} with apt-get`);
-  const apt = (args: string[]) => spawnSync('apt-get', args, { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } }).status === 0;
-  if (!apt(['install', '-y', '-qq', ...pkgs]) && !(apt(['update', '-qq']) && apt(['install', '-y', '-qq', ...pkgs]))) {
-    throw new Error(`apt-get could not install ${pkgs.join(', ')}; install ${pkgs.length > 1 ? 'them' : 'it'} by hand and run this again`);
-  }
+  ensureCommands(REQUIRED, "the local cluster's network");
 }
 
 export interface UsernsProbe {

@@ -7,6 +7,8 @@ export interface ColorOptions {
   /** Seconds before the readiness probe first runs: keeps a color un-Available for a while. */
   readyAfterSeconds?: number;
   annotations?: Record<string, string>;
+  /** Ports the reporter counts (default 8080,8081); 8081 alone leaves out the readiness probes' connections. */
+  countedPorts?: string;
 }
 
 export function colorDeployment(app: string, color: string, opts: ColorOptions = {}): V1Deployment {
@@ -25,7 +27,7 @@ export function colorDeployment(app: string, color: string, opts: ColorOptions =
               name: 'reporter',
               image: 'rainbow:e2e',
               restartPolicy: 'Always',
-              args: ['reporter', '--ports', '8080,8081', '--pod-ip', '$(POD_IP)'],
+              args: ['reporter', '--ports', opts.countedPorts ?? '8080,8081', '--pod-ip', '$(POD_IP)'],
               env: [{ name: 'POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } }],
               ports: [{ name: 'connections', containerPort: 9471 }],
               readinessProbe: { httpGet: { path: '/connections', port: 9471 }, periodSeconds: 1 },

@@ -1,3 +1,5 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import express from 'express';
 import request from 'supertest';
 import { admissionRoute, type AdmissionHandler, type AdmissionRouteOptions, type ReviewObservation, type RejectionObservation } from '../../../webhook/src/admission/http.js';
@@ -83,6 +85,45 @@ describe('admissionRoute: a plain node:http listener', () => {
     expect(res.headers['content-type']).toBe('application/json; charset=utf-8');
     expect(Number(res.headers['content-length'])).toBe(Buffer.byteLength(res.text));
     expect(res.body).toEqual({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', response: { uid: DELETE_UID, allowed: true } });
+  });
+});
+
+describe('admissionRoute: cancellation', () => {
+  it('aborts the handler\'s signal when the API server drops the request, and not after an answer', async () => {
+    let aborted: (why: unknown) => void = () => undefined;
+    const abortedWith = new Promise<unknown>((resolve) => (aborted = resolve));
+    const signals: AbortSignal[] = [];
+    const server = http.createServer(
+      admissionRoute(async (_req, signal) => {
+        signals.push(signal!);
+        if (signals.length === 1) {
+          signal!.addEventListener('abort', () => aborted(signal!.reason));
+          await abortedWith;
+        }
+        return allowed();
+      }),
+    );
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const port = (server.address() as AddressInfo).port;
+    try {
+      // The API server gives up: the connection closes while the handler works.
+      const dropped = http.request({ host: '127.0.0.1', port, method: 'POST', path: PATH, headers: { 'Content-Type': 'application/json' } });
+      dropped.on('error', () => undefined);
+      dropped.end(body());
+      await new Promise<void>((resolve) => {
+        const wait = setInterval(() => signals.length > 0 && (clearInterval(wait), resolve()), 5);
+      });
+      dropped.destroy();
+      expect(String(await abortedWith)).toContain('closed the connection before the answer');
+
+      const res = await request(server).post(PATH).set('Content-Type', 'application/json').send(body());
+      expect(res.body.response.allowed).toBe(true);
+      await new Promise((r) => setTimeout(r, 50));
+      expect(signals[1]!.aborted).toBe(false);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    }
   });
 });
 

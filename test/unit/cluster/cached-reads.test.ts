@@ -26,6 +26,8 @@ function recordingApi(): ClusterReads & { calls: string[] } {
     servicesOfApp: async (ns, app) => (calls.push(`servicesOfApp ${ns} ${app}`), []),
     podsOfColor: async (ns, app, color) => (calls.push(`podsOfColor ${ns} ${app} ${color}`), []),
     deployment: async (ns, name) => (calls.push(`deployment ${ns} ${name}`), null),
+    replicaSet: async (ns, name) => (calls.push(`replicaSet ${ns} ${name}`), null),
+    pod: async (ns, name) => (calls.push(`pod ${ns} ${name}`), null),
     namespacePhase: async (name) => (calls.push(`namespacePhase ${name}`), 'Active'),
   };
 }

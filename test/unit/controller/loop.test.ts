@@ -31,6 +31,8 @@ interface Harness {
   leader: { value: boolean };
   deleteError: { value?: unknown };
   conflicts: { value: number };
+  /** Thrown by patchDeployment for a patch of spec.replicas (the guard refusing a scale-down). */
+  scaleError: { value?: unknown };
 }
 
 let rv = 100;
@@ -46,6 +48,7 @@ function harness(objects: Array<V1Service | V1Deployment>, o: { debounceMs?: num
   const leader = { value: true };
   const deleteError: { value?: unknown } = {};
   const conflicts = { value: 0 };
+  const scaleError: { value?: unknown } = {};
   const find = <T extends V1Service | V1Deployment>(list: T[], name: string) => list.find((x) => x.metadata?.name === name);
   const api: ControllerApi = {
     async listPods(namespace, selector) {
@@ -62,6 +65,7 @@ function harness(objects: Array<V1Service | V1Deployment>, o: { debounceMs?: num
     },
     async patchDeployment(namespace, name, patch) {
       calls.push(`patchDeployment ${name} ${JSON.stringify(patch)}`);
+      if (scaleError.value && 'spec' in patch) throw scaleError.value;
       source.put(bump(mergePatch(find(source.deployments(namespace), name)!, patch) as V1Deployment));
     },
     async deleteDeployment(namespace, name, uid) {
@@ -71,6 +75,12 @@ function harness(objects: Array<V1Service | V1Deployment>, o: { debounceMs?: num
     },
     async createEvent(_namespace, ev) {
       events.push(ev);
+    },
+    async patchPod(_namespace, name, patch) {
+      calls.push(`patchPod ${name} ${JSON.stringify(patch)}`);
+      const i = pods.findIndex((p) => p.metadata?.name === name);
+      if (i < 0) throw Object.assign(new Error('not found'), { code: 404 });
+      pods[i] = mergePatch(pods[i], patch) as V1Pod;
     },
   };
   const askPods = async (targets: readonly PodTarget[]): Promise<PodReport[]> =>
@@ -91,7 +101,7 @@ function harness(objects: Array<V1Service | V1Deployment>, o: { debounceMs?: num
     identity: 'test-controller',
     metrics,
   });
-  return { loop, source, metrics, calls, events, clock, pods, counts, leader, deleteError, conflicts };
+  return { loop, source, metrics, calls, events, clock, pods, counts, leader, deleteError, conflicts, scaleError };
 }
 
 const reasons = (h: Harness) => h.events.map((e) => `${e.reason}:${e.involvedObject.kind}/${e.involvedObject.name}`);
@@ -261,6 +271,141 @@ describe('controller loop', () => {
     later(h, 30);
     await h.loop.drainCheckNow();
     expect(h.calls.filter((c) => c.startsWith('deleteDeployment'))).toEqual([]);
+  });
+
+  describe('shrinking a draining color', () => {
+    const annotations = { 'rainbow.dev/keep-colors': '0', 'rainbow.dev/drain-grace': '60s' };
+    /** bbbbbb: 4 pods out of service for an hour (drain-grace long past), 3 connections on its first pod. */
+    const setUp = (extra: Record<string, string> = {}) => {
+      const x = harness([
+        service({ color: 'cccccc', annotations: { ...annotations, ...extra } }),
+        dep('bbbbbb', 2, { replicas: 4, annotations: { 'rainbow.dev/drain-started': '2025-11-26T09:00:00Z' } }),
+        dep('cccccc', 3),
+      ]);
+      for (let i = 1; i <= 4; i++) x.pods.push(pod({ name: `web-bbbbbb-${i}`, color: 'bbbbbb', ip: `127.0.10.${i}` }));
+      x.counts.set('web-bbbbbb-1', 3);
+      return x;
+    };
+    const writes = (x: Harness) => x.calls.filter((c) => !c.startsWith('listPods'));
+    const bbbbbb = (x: Harness) => x.source.deployments(NS).find((d) => d.metadata?.name === 'web-bbbbbb')!;
+    /** What the ReplicaSet controller does with the scale-down: it removes the lowest-cost pods. */
+    const replicaSetScalesTo = (x: Harness, n: number) => {
+      x.pods.sort((a, b) => Number(b.metadata?.annotations?.['controller.kubernetes.io/pod-deletion-cost'] ?? 0) - Number(a.metadata?.annotations?.['controller.kubernetes.io/pod-deletion-cost'] ?? 0));
+      x.pods.splice(n);
+      const d = bbbbbb(x);
+      x.source.put(bump({ ...d, status: { ...d.status, replicas: n, updatedReplicas: n, readyReplicas: n, availableReplicas: n } }));
+    };
+
+    it('writes the deletion costs in one round, scales down to the connected pod in the next, and deletes the color once it drained', async () => {
+      h = setUp();
+      await h.loop.start(); // first drain round: the costs
+      expect(writes(h)).toEqual(['patchPod web-bbbbbb-1 {"metadata":{"annotations":{"controller.kubernetes.io/pod-deletion-cost":"3"}}}']);
+      expect(h.loop.observations(NS, 'web').get('bbbbbb')?.pods?.map((p) => `${p.name}:${p.connections}`)).toEqual(['web-bbbbbb-1:3', 'web-bbbbbb-2:0', 'web-bbbbbb-3:0', 'web-bbbbbb-4:0']);
+
+      await h.loop.reconcileNow(NS, 'web'); // an informer event between rounds: nothing new
+      expect(writes(h)).toHaveLength(1);
+
+      later(h, 10);
+      await h.loop.drainCheckNow(); // the costs are current now: the scale-down
+      expect(writes(h)).toHaveLength(2);
+      expect(JSON.parse(writes(h)[1]!.replace(/^patchDeployment web-bbbbbb /, ''))).toEqual({
+        metadata: { resourceVersion: expect.any(String), annotations: { 'rainbow.dev/shrunk-from': '4' } },
+        spec: { replicas: 1 },
+      });
+      expect(bbbbbb(h).spec?.replicas).toBe(1);
+      expect(reasons(h)).toEqual(['Shrunk:Deployment/web-bbbbbb']);
+      expect(h.events[0]).toMatchObject({
+        type: 'Normal',
+        action: 'Scale',
+        message: 'color bbbbbb: 1 of 4 pods still hold connections (3 established); scaled Deployment web-bbbbbb from 4 to 1 replicas',
+      });
+      expect(await metric(h, 'rainbow_shrinks_total')).toBe('rainbow_shrinks_total 1');
+      expect(await metric(h, 'rainbow_shrink_removed_pods_total')).toBe('rainbow_shrink_removed_pods_total 3');
+      await h.loop.idle(); // the Deployment's update is reconciled (no drain round: nothing written)
+      expect(writes(h)).toHaveLength(2);
+      expect(h.loop.lastColors(NS, 'web')?.colors.find((c) => c.color === 'bbbbbb')).toMatchObject({ state: 'draining', desiredReplicas: 1, shrunkFrom: 4 });
+
+      replicaSetScalesTo(h, 1);
+      expect(h.pods.map((p) => p.metadata?.name)).toEqual(['web-bbbbbb-1']);
+      later(h, 10);
+      await h.loop.drainCheckNow(); // nothing left to shrink
+      expect(writes(h)).toHaveLength(2);
+
+      h.counts.set('web-bbbbbb-1', 0); // the last client leaves
+      later(h, 10);
+      await h.loop.drainCheckNow();
+      later(h, 60);
+      await h.loop.drainCheckNow();
+      expect(writes(h).slice(2)).toEqual(['patchPod web-bbbbbb-1 {"metadata":{"annotations":{"controller.kubernetes.io/pod-deletion-cost":"0"}}}', 'deleteDeployment web-bbbbbb uid=uid-web-bbbbbb']);
+      expect(reasons(h)).toEqual(['Shrunk:Deployment/web-bbbbbb', 'Drained:Deployment/web-bbbbbb', 'Deleted:Deployment/web-bbbbbb']);
+    });
+
+    it('a rollback to the shrunk color gives it its replicas back at once, without waiting for a drain round', async () => {
+      h = setUp();
+      await h.loop.start();
+      later(h, 10);
+      await h.loop.drainCheckNow();
+      replicaSetScalesTo(h, 1);
+      expect(bbbbbb(h).metadata?.annotations?.['rainbow.dev/shrunk-from']).toBe('4');
+      const before = writes(h).length;
+
+      const svc = h.source.services(NS)[0]!;
+      h.source.put(bump({ ...svc, spec: { ...svc.spec, selector: { ...svc.spec!.selector, 'rainbow.dev/color': 'bbbbbb' } } }));
+      await h.loop.idle();
+      const restore = writes(h).slice(before).find((c) => c.startsWith('patchDeployment web-bbbbbb') && c.includes('shrunk-from'))!;
+      expect(JSON.parse(restore.replace(/^patchDeployment web-bbbbbb /, ''))).toEqual({
+        metadata: { resourceVersion: expect.any(String), annotations: { 'rainbow.dev/shrunk-from': null } },
+        spec: { replicas: 4 },
+      });
+      expect(bbbbbb(h).spec?.replicas).toBe(4);
+      expect(bbbbbb(h).metadata?.annotations?.['rainbow.dev/shrunk-from']).toBeUndefined();
+      expect(reasons(h)).toEqual(['Shrunk:Deployment/web-bbbbbb', 'Restored:Deployment/web-bbbbbb', 'DrainStarted:Deployment/web-cccccc']);
+      expect(h.events[1]!.message).toBe('color bbbbbb serves again: scaled Deployment web-bbbbbb back from 1 to 4 replicas (its rainbow.dev/shrunk-from)');
+      expect(await metric(h, 'rainbow_restores_total')).toBe('rainbow_restores_total 1');
+    });
+
+    it('a scale-down the guard refuses is reported once and decided again at the next round', async () => {
+      h = setUp();
+      h.scaleError.value = Object.assign(new Error('HTTP-Code: 403'), {
+        code: 403,
+        body: JSON.stringify({ kind: 'Status', message: 'admission webhook "workloads.rainbow.dev" denied the request: Refusing to scale down … web-bbbbbb-2: 1' }),
+      });
+      await h.loop.start();
+      later(h, 10);
+      await h.loop.drainCheckNow();
+      later(h, 10);
+      await h.loop.drainCheckNow();
+      expect(h.calls.filter((c) => c.startsWith('patchDeployment web-bbbbbb'))).toHaveLength(2);
+      expect(bbbbbb(h).spec?.replicas).toBe(4);
+      expect(reasons(h)).toEqual(['ShrinkRefused:Deployment/web-bbbbbb']);
+      expect(h.events[0]).toMatchObject({ type: 'Warning', message: expect.stringContaining('scaling Deployment web-bbbbbb from 4 to 1 replicas failed: admission webhook') });
+      expect(await metric(h, 'rainbow_shrinks_total')).toBe('rainbow_shrinks_total 0');
+
+      h.scaleError.value = undefined;
+      later(h, 10);
+      await h.loop.drainCheckNow();
+      expect(bbbbbb(h).spec?.replicas).toBe(1);
+    });
+
+    it('with rainbow.dev/shrink: "false" no pod is patched and the color keeps its replicas until it is deleted', async () => {
+      h = setUp({ 'rainbow.dev/shrink': 'false' });
+      await h.loop.start();
+      for (let i = 0; i < 3; i++) {
+        later(h, 10);
+        await h.loop.drainCheckNow();
+      }
+      expect(writes(h)).toEqual([]);
+      expect(bbbbbb(h).spec?.replicas).toBe(4);
+    });
+
+    it('a standby writes nothing', async () => {
+      h = setUp();
+      h.leader.value = false;
+      await h.loop.start();
+      later(h, 10);
+      await h.loop.drainCheckNow();
+      expect(h.calls).toEqual([]);
+    });
   });
 
   it('forgets an app whose objects are all gone', async () => {

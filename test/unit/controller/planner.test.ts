@@ -8,6 +8,7 @@ import {
   planApp,
   type Action,
   type DrainObservation,
+  type PodObservation,
 } from '../../../webhook/src/controller/planner.js';
 import { NS, deployment, service } from '../policies/builders.js';
 
@@ -295,17 +296,17 @@ describe('max-drain', () => {
 });
 
 describe('several Services', () => {
-  it('takes the most conservative settings: largest keep-colors, longest drain-grace and max-drain', () => {
+  it('takes the most conservative settings: largest keep-colors, longest drain-grace and max-drain, shrink only if all agree', () => {
     const { settings } = appSettings([
       service({ name: 'a', annotations: { 'rainbow.dev/keep-colors': '0', 'rainbow.dev/drain-grace': '5m', 'rainbow.dev/max-drain': '1h' } }),
-      service({ name: 'b', annotations: { 'rainbow.dev/keep-colors': '3', 'rainbow.dev/drain-grace': '10s', 'rainbow.dev/max-drain': '72h' } }),
+      service({ name: 'b', annotations: { 'rainbow.dev/keep-colors': '3', 'rainbow.dev/drain-grace': '10s', 'rainbow.dev/max-drain': '72h', 'rainbow.dev/shrink': 'false' } }),
     ]);
-    expect(settings).toEqual({ keepColors: 3, drainGraceSeconds: 300, maxDrainSeconds: 72 * H });
+    expect(settings).toEqual({ keepColors: 3, drainGraceSeconds: 300, maxDrainSeconds: 72 * H, shrink: false });
   });
 
   it('a Service without annotations brings the defaults into the comparison', () => {
     const { settings } = appSettings([service({ name: 'a', annotations: { 'rainbow.dev/keep-colors': '0' } }), service({ name: 'b' })]);
-    expect(settings).toEqual({ keepColors: 1, drainGraceSeconds: 60, maxDrainSeconds: 48 * H });
+    expect(settings).toEqual({ keepColors: 1, drainGraceSeconds: 60, maxDrainSeconds: 48 * H, shrink: true });
   });
 
   it('a color serving any Service is serving', () => {
@@ -433,5 +434,278 @@ describe('new colors (deployed ahead of their switch)', () => {
   it('a stamped color is previous whatever its age', () => {
     const deps = [dep('aaaaaa', 1), stamped('bbbbbb', 2, iso(-H))];
     expect(statesWith([svcOn('aaaaaa')], deps, { bbbbbb: zero(-H) })).toEqual({ aaaaaa: 'serving', bbbbbb: 'drained' });
+  });
+});
+
+describe('shrinking a draining color', () => {
+  // bbbbbb serves; aaaaaa (4 pods) stopped serving 120 s ago; drain-grace 60 s; nothing kept.
+  const settings = (extra: Record<string, string> = {}) => ({ ...keep(0), 'rainbow.dev/drain-grace': '60s', ...extra });
+  const svc = (extra: Record<string, string> = {}) => service({ color: 'bbbbbb', annotations: settings(extra) });
+  const draining = (o: { started?: number; replicas?: number; annotations?: Record<string, string> } = {}) => {
+    const d = stamped('aaaaaa', 1, iso(o.started ?? -120), { replicas: o.replicas ?? 4, ...(o.annotations ? { annotations: { 'rainbow.dev/drain-started': iso(o.started ?? -120), ...o.annotations } } : {}) });
+    d.metadata!.resourceVersion = '77';
+    return d;
+  };
+  const deps = (o: Parameters<typeof draining>[0] = {}) => [draining(o), dep('bbbbbb', 2)];
+  /** A counted pod whose deletion cost reads `cost` (default: its count, i.e. already current). */
+  const p = (name: string, connections: number | undefined, cost = connections ?? 0, rank: Partial<PodObservation['rank']> = {}): PodObservation => ({
+    name,
+    ...(connections !== undefined ? { connections } : { unknown: `pod ${name}: connection refused` }),
+    rank: { name, assigned: true, phase: 2, ready: true, deletionCost: cost, ...rank },
+    ...(cost !== 0 ? { costAnnotation: String(cost) } : {}),
+  });
+  const observed = (pods: PodObservation[], extra: Partial<DrainObservation> = {}): DrainObservation => {
+    const lastCount = pods.reduce((n, x) => n + (x.connections ?? 0), 0);
+    const o: DrainObservation = { lastCount, observedAt: at(0), pods, ...extra };
+    if (lastCount === 0 && !o.unknown) o.zeroSince ??= at(0);
+    return o;
+  };
+  const onePodBusy = () => observed([p('web-aaaaaa-1', 3), p('web-aaaaaa-2', 0), p('web-aaaaaa-3', 0), p('web-aaaaaa-4', 0)]);
+  const round = (services: V1Service[], deployments: V1Deployment[], drain: Record<string, DrainObservation>, now = at(0), served: string[] = []) =>
+    planApp({ app: 'web', namespace: NS, services, deployments, drain: new Map(Object.entries(drain)), served: new Set(served), now, drainRound: true });
+  const shrinkOf = (actions: Action[]) => ofType(actions, 'shrink').map((a) => `${a.color}:${a.from}->${a.to}`);
+  const heldOf = (actions: Action[]) => ofType(actions, 'shrink-held').map((a) => a.reason);
+  const costsOf = (actions: Action[]) => ofType(actions, 'set-deletion-cost').flatMap((a) => a.pods.map((x) => `${a.color}/${x.name}=${x.cost}`));
+
+  it('writes each counted pod its connection count as deletion cost, only where it differs', () => {
+    const obs = observed([p('web-aaaaaa-1', 3, 0), p('web-aaaaaa-2', 0), p('web-aaaaaa-3', 0, 2), p('web-aaaaaa-4', 250, 250)]);
+    const actions = round([svc()], deps(), { aaaaaa: obs });
+    expect(ofType(actions, 'set-deletion-cost')).toEqual([
+      {
+        type: 'set-deletion-cost',
+        color: 'aaaaaa',
+        deployment: { name: 'web-aaaaaa', namespace: NS, uid: 'uid-web-aaaaaa' },
+        pods: [
+          { name: 'web-aaaaaa-1', cost: 3 },
+          { name: 'web-aaaaaa-3', cost: 0 },
+        ],
+      },
+    ]);
+  });
+
+  it('scales down by the costs written in an earlier round (the guard reads the same), not by the ones it writes', () => {
+    // No cost yet: every pod reads 0, so the ReplicaSet controller could take the connected one.
+    const stale = observed([p('web-aaaaaa-1', 3, 0), p('web-aaaaaa-2', 0), p('web-aaaaaa-3', 0), p('web-aaaaaa-4', 0)]);
+    const first = round([svc()], deps(), { aaaaaa: stale });
+    expect(costsOf(first)).toEqual(['aaaaaa/web-aaaaaa-1=3']);
+    expect(shrinkOf(first)).toEqual([]);
+    expect(heldOf(first)).toEqual([
+      'scaling to 1 could remove web-aaaaaa-1 (3 connections): by the pods\' current ranks the ReplicaSet controller is not sure to take the empty ones first (fewest safe replicas 4); writing 1 deletion cost now, deciding again at the next round',
+    ]);
+    // The next round lists the pods with the cost written.
+    const next = round([svc()], deps(), { aaaaaa: onePodBusy() });
+    expect(costsOf(next)).toEqual([]);
+    expect(ofType(next, 'shrink')).toEqual([
+      {
+        type: 'shrink',
+        color: 'aaaaaa',
+        deployment: { name: 'web-aaaaaa', namespace: NS, uid: 'uid-web-aaaaaa' },
+        resourceVersion: '77',
+        from: 4,
+        to: 1,
+        shrunkFrom: 4,
+        connections: 3,
+        message: 'color aaaaaa: 1 of 4 pods still hold connections (3 established); scaled Deployment web-aaaaaa from 4 to 1 replicas',
+      },
+    ]);
+  });
+
+  it('counts that moved since the costs were written do not hold the shrink while the written costs order the pods safely', () => {
+    // web-aaaaaa-1 went from 3 to 2 connections, web-aaaaaa-2 from 1 to 0: both costs are stale,
+    // yet by the written ones (3, 1, 0, 0) the three pods to go all rank below web-aaaaaa-1.
+    const moved = observed([p('web-aaaaaa-1', 2, 3), p('web-aaaaaa-2', 0, 1), p('web-aaaaaa-3', 0), p('web-aaaaaa-4', 0)]);
+    const actions = round([svc()], deps(), { aaaaaa: moved });
+    expect(shrinkOf(actions)).toEqual(['aaaaaa:4->1']);
+    // Along with the scale, only the empty pod's cost is written (it can only move earlier); the
+    // connected pod's lower count waits a round (it could overtake an empty pod whose cost has not landed).
+    expect(costsOf(actions)).toEqual(['aaaaaa/web-aaaaaa-2=0']);
+    expect(actions.map((a) => a.type).filter((t) => t === 'shrink' || t === 'set-deletion-cost')).toEqual(['shrink', 'set-deletion-cost']);
+  });
+
+  it('when the written costs make only part of the scale-down safe (a pod has just emptied), it scales that far and writes the empty pod\'s cost', () => {
+    // web-aaaaaa-2 has just emptied and still carries cost 4, above the connected pod's 1.
+    const reordered = observed([p('web-aaaaaa-1', 2, 1), p('web-aaaaaa-2', 0, 4), p('web-aaaaaa-3', 0), p('web-aaaaaa-4', 0)]);
+    const actions = round([svc()], deps(), { aaaaaa: reordered });
+    expect(ofType(actions, 'shrink')).toEqual([
+      expect.objectContaining({
+        from: 4,
+        to: 2,
+        message: 'color aaaaaa: 1 of 4 pods still hold connections (2 established); scaled Deployment web-aaaaaa from 4 to 2 replicas (1 more empty pod goes once its deletion cost is written)',
+      }),
+    ]);
+    expect(costsOf(actions)).toEqual(['aaaaaa/web-aaaaaa-2=0']);
+    // Next round (the ReplicaSet took web-aaaaaa-3 and -4; web-aaaaaa-2 reads cost 0): down to 1.
+    const d = deps({ replicas: 2, annotations: { 'rainbow.dev/shrunk-from': '4' } });
+    expect(shrinkOf(round([svc()], d, { aaaaaa: observed([p('web-aaaaaa-1', 2, 1), p('web-aaaaaa-2', 0, 0)]) }))).toEqual(['aaaaaa:2->1']);
+  });
+
+  it('an empty pod whose written cost is below 0 is not raised to 0 in the round that scales (it would move later)', () => {
+    const negative = observed([p('web-aaaaaa-1', 3), p('web-aaaaaa-2', 0, -5), p('web-aaaaaa-3', 0), p('web-aaaaaa-4', 0)]);
+    const actions = round([svc()], deps(), { aaaaaa: negative });
+    expect(shrinkOf(actions)).toEqual(['aaaaaa:4->1']);
+    expect(costsOf(actions)).toEqual([]);
+  });
+
+  it('the target is the number of pods that hold connections', () => {
+    const obs = observed([p('web-aaaaaa-1', 3), p('web-aaaaaa-2', 1), p('web-aaaaaa-3', 0), p('web-aaaaaa-4', 0)]);
+    expect(shrinkOf(round([svc()], deps(), { aaaaaa: obs }))).toEqual(['aaaaaa:4->2']);
+    const all = observed([p('web-aaaaaa-1', 3), p('web-aaaaaa-2', 1), p('web-aaaaaa-3', 2), p('web-aaaaaa-4', 1)]);
+    const actions = round([svc()], deps(), { aaaaaa: all });
+    expect(shrinkOf(actions)).toEqual([]);
+    expect(heldOf(actions)).toEqual([]); // nothing to shrink
+  });
+
+  it('a color shrunk before shrinks again as its pods empty, keeping its first replicas in shrunk-from', () => {
+    const d = deps({ replicas: 2, annotations: { 'rainbow.dev/shrunk-from': '4' } });
+    const [a] = ofType(round([svc()], d, { aaaaaa: observed([p('web-aaaaaa-1', 3), p('web-aaaaaa-2', 0)]) }), 'shrink');
+    expect(a).toMatchObject({ from: 2, to: 1, shrunkFrom: 4 });
+  });
+
+  it('not before drain-grace has passed since drain-started (costs are written meanwhile, from the first round)', () => {
+    const stale = observed([p('web-aaaaaa-1', 3, 0), p('web-aaaaaa-2', 0), p('web-aaaaaa-3', 0), p('web-aaaaaa-4', 0)]);
+    const early = round([svc()], deps({ started: -59 }), { aaaaaa: stale });
+    expect(costsOf(early)).toEqual(['aaaaaa/web-aaaaaa-1=3']);
+    expect(heldOf(early)).toEqual([]);
+    expect(shrinkOf(round([svc()], deps({ started: -59 }), { aaaaaa: onePodBusy() }))).toEqual([]);
+    expect(shrinkOf(round([svc()], deps({ started: -60 }), { aaaaaa: onePodBusy() }))).toEqual(['aaaaaa:4->1']);
+  });
+
+  it('never for kept, serving, pending or new colors: no cost, no shrink', () => {
+    const stale = () => observed([p('x-1', 3, 0), p('x-2', 0, 5), p('x-3', 0), p('x-4', 0)]);
+    // kept: keep-colors 1 keeps aaaaaa
+    const kept = round([service({ color: 'bbbbbb', annotations: { ...settings(), ...keep(1) } })], deps(), { aaaaaa: stale() });
+    expect(states([service({ color: 'bbbbbb', annotations: keep(1) })], deps(), {})).toMatchObject({ aaaaaa: 'kept' });
+    // serving (bbbbbb) and pending (cccccc) and new (dddddd, newer than the serving color, never asked for)
+    const s = service({ color: 'bbbbbb', pending: 'cccccc', annotations: settings() });
+    const d = [dep('bbbbbb', 2, { replicas: 4 }), dep('cccccc', 3, { replicas: 4, available: false }), dep('dddddd', 4, { replicas: 4 })];
+    const others = round([s], d, { bbbbbb: stale(), cccccc: stale(), dddddd: stale() });
+    expect(states([s], d, {})).toEqual({ bbbbbb: 'serving', cccccc: 'pending', dddddd: 'new' });
+    for (const actions of [kept, others]) {
+      expect(ofType(actions, 'set-deletion-cost')).toEqual([]);
+      expect(ofType(actions, 'shrink')).toEqual([]);
+      expect(ofType(actions, 'shrink-held')).toEqual([]);
+    }
+  });
+
+  it('no shrink while any pod is not counted: unknown, not asked, or not running yet', () => {
+    const unknownColor = { ...onePodBusy(), unknown: 'pod web-aaaaaa-4: connection refused' };
+    expect(heldOf(round([svc()], deps(), { aaaaaa: unknownColor }))).toEqual(['connections unknown: pod web-aaaaaa-4: connection refused']);
+    const uncounted = observed([p('web-aaaaaa-1', 3), p('web-aaaaaa-2', 0), p('web-aaaaaa-3', 0), p('web-aaaaaa-4', undefined)]);
+    const actions = round([svc()], deps(), { aaaaaa: uncounted });
+    expect(shrinkOf(actions)).toEqual([]);
+    expect(heldOf(actions)).toEqual(['pod web-aaaaaa-4 was not counted (pod web-aaaaaa-4: connection refused)']);
+    expect(costsOf(actions)).toEqual([]); // the counted pods' costs are current; the uncounted one is left alone
+    // Never probed, or probed before pods were listed: nothing at all.
+    expect(acting(round([svc()], deps(), {})).filter((a) => a.type !== 'stamp-drain-started')).toEqual([]);
+    expect(acting(round([svc()], deps(), { aaaaaa: busy(3) }))).toEqual([]);
+  });
+
+  it('no cost and no shrink with rainbow.dev/shrink: "false", on any of the Services', () => {
+    const stale = observed([p('web-aaaaaa-1', 3, 0), p('web-aaaaaa-2', 0), p('web-aaaaaa-3', 0), p('web-aaaaaa-4', 0)]);
+    expect(acting(round([svc({ 'rainbow.dev/shrink': 'false' })], deps(), { aaaaaa: stale }))).toEqual([]);
+    const two = [svc(), service({ name: 'web-grpc', color: 'bbbbbb', annotations: settings({ 'rainbow.dev/shrink': 'false' }) })];
+    expect(acting(round(two, deps(), { aaaaaa: onePodBusy() }))).toEqual([]);
+    // An unreadable value warns and uses the default (on).
+    const bad = round([svc({ 'rainbow.dev/shrink': 'maybe' })], deps(), { aaaaaa: onePodBusy() });
+    expect(shrinkOf(bad)).toEqual(['aaaaaa:4->1']);
+    expect(ofType(bad, 'warn').map((w) => w.message)).toEqual(['Service web: ignoring rainbow.dev/shrink="maybe" (expected true or false); using true']);
+  });
+
+  it('a color that reads 0 everywhere is not shrunk but deleted after drain-grace, as without shrink', () => {
+    const empty = observed([p('web-aaaaaa-1', 0), p('web-aaaaaa-2', 0), p('web-aaaaaa-3', 0), p('web-aaaaaa-4', 0)], { zeroSince: at(-10) });
+    const waiting = round([svc()], deps(), { aaaaaa: empty });
+    expect(shrinkOf(waiting)).toEqual([]);
+    expect(deletes(waiting)).toEqual([]);
+    const later = round([svc()], deps(), { aaaaaa: { ...empty, zeroSince: at(-60) } });
+    expect(shrinkOf(later)).toEqual([]);
+    expect(deletes(later)).toEqual(['aaaaaa:drained']);
+  });
+
+  it('past max-drain it is deleted, not shrunk', () => {
+    const actions = round([svc({ 'rainbow.dev/max-drain': '1m' })], deps(), { aaaaaa: onePodBusy() });
+    expect(deletes(actions)).toEqual(['aaaaaa:max-drain:force']);
+    expect(shrinkOf(actions)).toEqual([]);
+  });
+
+  it('unsafe by the removal order (a connected pod not Ready ranks before Ready empty ones): no scale, held', () => {
+    const obs = observed([p('web-aaaaaa-1', 3, 3, { ready: false }), p('web-aaaaaa-2', 0), p('web-aaaaaa-3', 0), p('web-aaaaaa-4', 0)]);
+    const actions = round([svc()], deps(), { aaaaaa: obs });
+    expect(shrinkOf(actions)).toEqual([]);
+    expect(heldOf(actions)).toEqual([
+      "scaling to 1 could remove web-aaaaaa-1 (3 connections): by the pods' current ranks the ReplicaSet controller is not sure to take the empty ones first (fewest safe replicas 4)",
+    ]);
+    // Equal costs give no order either: a connected pod whose cost still reads 0 is at risk (and its cost is written first).
+    const tied = observed([p('web-aaaaaa-1', 3, 3), p('web-aaaaaa-2', 0, 3), p('web-aaaaaa-3', 0, 3), p('web-aaaaaa-4', 0, 3)]);
+    expect(costsOf(round([svc()], deps(), { aaaaaa: tied }))).toEqual(['aaaaaa/web-aaaaaa-2=0', 'aaaaaa/web-aaaaaa-3=0', 'aaaaaa/web-aaaaaa-4=0']);
+  });
+
+  it('no shrink while the Deployment is not settled (a rollout, a scale in flight, pods not matching replicas)', () => {
+    const moving = deps();
+    moving[0]!.status!.replicas = 5;
+    expect(heldOf(round([svc()], moving, { aaaaaa: onePodBusy() }))).toEqual([
+      expect.stringContaining('Deployment not settled (spec.replicas 4, status.replicas 5'),
+    ]);
+    const unobserved = deps();
+    unobserved[0]!.metadata!.generation = 3;
+    expect(shrinkOf(round([svc()], unobserved, { aaaaaa: onePodBusy() }))).toEqual([]);
+    const threePods = observed([p('web-aaaaaa-1', 3), p('web-aaaaaa-2', 0), p('web-aaaaaa-3', 0)]);
+    expect(heldOf(round([svc()], deps(), { aaaaaa: threePods }))).toEqual([expect.stringContaining('3 active pods at the last count')]);
+  });
+
+  it('only in a drain round: a reconcile between rounds writes no cost and scales nothing', () => {
+    const actions = planApp({ app: 'web', namespace: NS, services: [svc()], deployments: deps(), drain: new Map([['aaaaaa', onePodBusy()]]), now: at(0) });
+    expect(ofType(actions, 'shrink')).toEqual([]);
+    const stale = observed([p('web-aaaaaa-1', 3, 0), p('web-aaaaaa-2', 0), p('web-aaaaaa-3', 0), p('web-aaaaaa-4', 0)]);
+    expect(ofType(planApp({ app: 'web', namespace: NS, services: [svc()], deployments: deps(), drain: new Map([['aaaaaa', stale]]), now: at(0) }), 'set-deletion-cost')).toEqual([]);
+  });
+
+  it('status shows a shrunk color with its replicas before the shrink', () => {
+    const c = colorStates({ app: 'web', namespace: NS, services: [svc()], deployments: deps({ replicas: 1, annotations: { 'rainbow.dev/shrunk-from': '4' } }), drain: new Map(), now: at(0) });
+    expect(c.colors.find((x) => x.color === 'aaaaaa')).toMatchObject({ desiredReplicas: 1, shrunkFrom: 4, available: false });
+    const whole = colorStates({ app: 'web', namespace: NS, services: [svc()], deployments: deps({ replicas: 4, annotations: { 'rainbow.dev/shrunk-from': '4' } }), drain: new Map(), now: at(0) });
+    expect(whole.colors.find((x) => x.color === 'aaaaaa')!.shrunkFrom).toBeUndefined();
+  });
+});
+
+describe('restoring a shrunk color', () => {
+  const shrunk = (color: string, day: number, replicas = 1, from = '4', extra: Record<string, string> = {}) => {
+    const d = dep(color, day, { replicas, annotations: { 'rainbow.dev/shrunk-from': from, ...extra } });
+    d.metadata!.resourceVersion = '91';
+    return d;
+  };
+  const restores = (actions: Action[]) => ofType(actions, 'restore-replicas');
+
+  it('a rollback to it (it serves again): replicas back to shrunk-from, the annotation goes, on any reconcile', () => {
+    const actions = plan([service({ color: 'aaaaaa', annotations: keep(0) })], [shrunk('aaaaaa', 1, 1, '4', { 'rainbow.dev/drain-started': iso(-H) }), dep('bbbbbb', 2)]);
+    expect(restores(actions)).toEqual([
+      {
+        type: 'restore-replicas',
+        color: 'aaaaaa',
+        deployment: { name: 'web-aaaaaa', namespace: NS, uid: 'uid-web-aaaaaa' },
+        resourceVersion: '91',
+        from: 1,
+        to: 4,
+        message: 'color aaaaaa serves again: scaled Deployment web-aaaaaa back from 1 to 4 replicas (its rainbow.dev/shrunk-from)',
+      },
+    ]);
+    expect(ofType(actions, 'clear-drain-started').map((a) => a.color)).toEqual(['aaaaaa']);
+  });
+
+  it('pending (the webhook holds the Service: the shrunk color is not Available) and kept colors get theirs back too', () => {
+    const pending = plan([service({ color: 'bbbbbb', pending: 'aaaaaa', annotations: keep(0) })], [shrunk('aaaaaa', 1), dep('bbbbbb', 2)]);
+    expect(restores(pending).map((a) => a.message)).toEqual(['color aaaaaa is pending again: scaled Deployment web-aaaaaa back from 1 to 4 replicas (its rainbow.dev/shrunk-from)']);
+    expect(ofType(pending, 'promote')).toEqual([]);
+    const kept = plan([service({ color: 'bbbbbb', annotations: keep(1) })], [shrunk('aaaaaa', 1, 2, '4', { 'rainbow.dev/drain-started': iso(-H) }), dep('bbbbbb', 2)]);
+    expect(restores(kept).map((a) => `${a.from}->${a.to}`)).toEqual(['2->4']);
+  });
+
+  it('scaled back already (helm rollback applied its replicas): only the annotation goes', () => {
+    const [a] = restores(plan([service({ color: 'aaaaaa' })], [shrunk('aaaaaa', 1, 4, '4'), dep('bbbbbb', 2)]));
+    expect(a).toMatchObject({ from: 4, to: 4, message: 'color aaaaaa serves again with 4 replicas; removed rainbow.dev/shrunk-from from Deployment web-aaaaaa' });
+  });
+
+  it('a draining shrunk color is not restored', () => {
+    const actions = plan([service({ color: 'bbbbbb', annotations: keep(0) })], [shrunk('aaaaaa', 1, 1, '4', { 'rainbow.dev/drain-started': iso(-H) }), dep('bbbbbb', 2)], { aaaaaa: busy(2) });
+    expect(restores(actions)).toEqual([]);
   });
 });

@@ -1,5 +1,5 @@
 import type { PodReport, PodTarget } from '../../../webhook/src/connections/ask-pods.js';
-import { colorTargets, podTarget, probeColors, summarize } from '../../../webhook/src/controller/probe.js';
+import { colorTargets, podObservations, podTarget, probeColors, summarize } from '../../../webhook/src/controller/probe.js';
 import { deployment, pod } from '../policies/builders.js';
 
 describe('pod targets', () => {
@@ -35,16 +35,22 @@ describe('summarize', () => {
   const ok = (name: string, established: number): PodReport => ({ name, ok: true, established, ports: {} });
 
   it('sums the counts', () => {
-    expect(summarize([t('a'), t('b')], [ok('a', 2), ok('b', 3)])).toEqual({ count: 5, errors: [] });
+    expect(summarize([t('a'), t('b')], [ok('a', 2), ok('b', 3)])).toEqual({ count: 5, errors: [], perPod: { a: 2, b: 3 }, failed: {} });
   });
 
   it('no pods is 0 (nothing can hold a connection)', () => {
-    expect(summarize([], [])).toEqual({ count: 0, errors: [] });
+    expect(summarize([], [])).toEqual({ count: 0, errors: [], perPod: {}, failed: {} });
   });
 
   it('any pod without a count makes it unknown', () => {
     const r = summarize([t('a'), t('b'), t('c')], [ok('a', 0), { name: 'b', ok: false, reason: 'timeout', error: 'pod b: timeout after 2000 ms' }]);
-    expect(r).toEqual({ count: 0, unknown: 'pod b: timeout after 2000 ms (and 1 more pod)', errors: ['pod b: timeout after 2000 ms', 'pod c: no answer'] });
+    expect(r).toEqual({
+      count: 0,
+      unknown: 'pod b: timeout after 2000 ms (and 1 more pod)',
+      errors: ['pod b: timeout after 2000 ms', 'pod c: no answer'],
+      perPod: { a: 0 },
+      failed: { b: 'pod b: timeout after 2000 ms', c: 'pod c: no answer' },
+    });
   });
 });
 
@@ -59,5 +65,40 @@ describe('probeColors', () => {
     const r = await probeColors(pods, [{ color: 'aaaaaa' }, { color: 'bbbbbb' }, { color: 'cccccc' }], ask);
     expect(asked).toEqual([['a1', 'a2', 'b1']]);
     expect(Object.fromEntries([...r].map(([c, x]) => [c, x.count]))).toEqual({ aaaaaa: 2, bbbbbb: 0, cccccc: 0 });
+  });
+});
+
+describe('per pod (what the shrink decides from)', () => {
+  it("lists every active pod of the color with its count, removal rank and deletion cost, not terminating or finished ones", () => {
+    const d = deployment({ color: 'aaaaaa' });
+    const pods = [
+      pod({ name: 'a2', color: 'aaaaaa', ip: '127.0.10.2', annotations: { 'controller.kubernetes.io/pod-deletion-cost': '3' } }),
+      pod({ name: 'a1', color: 'aaaaaa', ip: '127.0.10.1' }),
+      pod({ name: 'a3', color: 'aaaaaa', ip: null, phase: 'Pending', node: null }),
+      pod({ name: 'a4', color: 'aaaaaa', ip: '127.0.10.4', deleting: true }),
+      pod({ name: 'a5', color: 'aaaaaa', ip: '127.0.10.5', phase: 'Succeeded' }),
+      pod({ name: 'a6', color: 'aaaaaa', ip: '127.0.10.6', ready: false }),
+      pod({ name: 'b1', color: 'bbbbbb', ip: '127.0.10.7' }),
+    ];
+    const obs = podObservations(pods, 'aaaaaa', d, { perPod: { a1: 0, a2: 3 }, failed: { a6: 'pod a6: connection refused' } });
+    expect(obs).toEqual([
+      { name: 'a1', connections: 0, rank: { name: 'a1', assigned: true, phase: 2, ready: true, deletionCost: 0 } },
+      { name: 'a2', connections: 3, costAnnotation: '3', rank: { name: 'a2', assigned: true, phase: 2, ready: true, deletionCost: 3 } },
+      { name: 'a3', unknown: 'not running yet (phase Pending, no IP)', rank: { name: 'a3', assigned: false, phase: 0, ready: false, deletionCost: 0 } },
+      { name: 'a6', unknown: 'pod a6: connection refused', rank: { name: 'a6', assigned: true, phase: 2, ready: false, deletionCost: 0 } },
+    ]);
+  });
+
+  it('probeColors gives each color its pods with their counts', async () => {
+    const ask = async (targets: readonly PodTarget[]) =>
+      targets.map((x): PodReport => (x.name === 'a2' ? { name: x.name, ok: false, reason: 'timeout', error: 'pod a2: timeout' } : { name: x.name, ok: true, established: x.name === 'a1' ? 4 : 0, ports: {} }));
+    const pods = [pod({ name: 'a1', color: 'aaaaaa', ip: '127.0.10.1' }), pod({ name: 'a2', color: 'aaaaaa', ip: '127.0.10.2' }), pod({ name: 'b1', color: 'bbbbbb', ip: '127.0.10.3' })];
+    const r = await probeColors(pods, [{ color: 'aaaaaa' }, { color: 'bbbbbb' }], ask);
+    expect(r.get('aaaaaa')!.pods!.map((p) => [p.name, p.connections ?? p.unknown])).toEqual([
+      ['a1', 4],
+      ['a2', 'pod a2: timeout'],
+    ]);
+    expect(r.get('aaaaaa')).toMatchObject({ count: 4, unknown: 'pod a2: timeout', perPod: { a1: 4 } });
+    expect(r.get('bbbbbb')!.pods!.map((p) => [p.name, p.connections])).toEqual([['b1', 0]]);
   });
 });

@@ -1,5 +1,5 @@
 import type { V1Deployment } from '@kubernetes/client-node';
-import { isDeploymentAvailable, readServiceSettings, unavailability } from '../../../webhook/src/policies/availability.js';
+import { isDeploymentAvailable, isShrunk, readServiceSettings, shrunkFrom, unavailability } from '../../../webhook/src/policies/availability.js';
 import { deployment, service } from './builders.js';
 
 function withStatus(status: V1Deployment['status'], over: Partial<V1Deployment['spec']> = {}): V1Deployment {
@@ -46,6 +46,36 @@ describe('isDeploymentAvailable (DESIGN: observed generation current, updated ==
   });
 });
 
+describe('a color shrunk while it drained (rainbow.dev/shrunk-from above spec.replicas)', () => {
+  const shrunk = (replicas: number, from: string) => deployment({ color: 'a', replicas, annotations: { 'rainbow.dev/shrunk-from': from } });
+
+  it('is not Available, though its one pod is: a rollback waits for its replicas', () => {
+    expect(isDeploymentAvailable(shrunk(1, '4'))).toBe(false);
+    expect(isShrunk(shrunk(1, '4'))).toBe(true);
+    expect(unavailability(shrunk(1, '4'))).toBe(
+      "is shrunk to 1 of its 4 replicas while it drained (Deployment web-a, rainbow.dev/shrunk-from); rainbow-controller scales it back before it can serve",
+    );
+  });
+
+  it('is Available again once its replicas are back, the annotation still there or not', () => {
+    expect(isDeploymentAvailable(shrunk(4, '4'))).toBe(true);
+    expect(isDeploymentAvailable(shrunk(5, '4'))).toBe(true);
+    expect(unavailability(shrunk(4, '4'))).toBeUndefined();
+  });
+
+  it('an unusable shrunk-from is ignored', () => {
+    for (const bad of ['', 'four', '-4', '0', '2.5']) {
+      expect(shrunkFrom(shrunk(1, bad))).toBeUndefined();
+      expect(isDeploymentAvailable(shrunk(1, bad))).toBe(true);
+    }
+    expect(shrunkFrom(shrunk(1, ' 4 '))).toBe(4);
+  });
+
+  it('scaled to 0 says so first', () => {
+    expect(unavailability(shrunk(0, '4'))).toBe('is scaled to 0 (Deployment web-a)');
+  });
+});
+
 describe('unavailability', () => {
   it('explains why a color cannot serve', () => {
     expect(unavailability(undefined)).toBe('has no Deployment yet');
@@ -63,7 +93,7 @@ describe('unavailability', () => {
 describe('readServiceSettings', () => {
   it('uses DESIGN\'s defaults when there are no annotations', () => {
     expect(readServiceSettings(service())).toEqual({
-      settings: { cutover: 'ready', keepColors: 1, drainGraceSeconds: 60, maxDrainSeconds: 172800 },
+      settings: { cutover: 'ready', keepColors: 1, drainGraceSeconds: 60, maxDrainSeconds: 172800, shrink: true },
       warnings: [],
     });
   });
@@ -75,10 +105,11 @@ describe('readServiceSettings', () => {
         'rainbow.dev/keep-colors': '3',
         'rainbow.dev/drain-grace': '90',
         'rainbow.dev/max-drain': '1h30m',
+        'rainbow.dev/shrink': 'false',
       },
     });
     expect(readServiceSettings(svc)).toEqual({
-      settings: { cutover: 'immediate', keepColors: 3, drainGraceSeconds: 90, maxDrainSeconds: 5400 },
+      settings: { cutover: 'immediate', keepColors: 3, drainGraceSeconds: 90, maxDrainSeconds: 5400, shrink: false },
       warnings: [],
     });
   });
@@ -90,15 +121,25 @@ describe('readServiceSettings', () => {
         'rainbow.dev/keep-colors': '-1',
         'rainbow.dev/drain-grace': 'a minute',
         'rainbow.dev/max-drain': '2d',
+        'rainbow.dev/shrink': 'no',
       },
     });
     const { settings, warnings } = readServiceSettings(svc);
-    expect(settings).toEqual({ cutover: 'ready', keepColors: 1, drainGraceSeconds: 60, maxDrainSeconds: 172800 });
+    expect(settings).toEqual({ cutover: 'ready', keepColors: 1, drainGraceSeconds: 60, maxDrainSeconds: 172800, shrink: true });
     expect(warnings).toEqual([
       'Service web: ignoring rainbow.dev/cutover="later" (expected ready or immediate); using ready',
       'Service web: ignoring rainbow.dev/keep-colors="-1" (expected a whole number ≥ 0); using 1',
       'Service web: ignoring rainbow.dev/drain-grace="a minute" (invalid duration "a minute": unexpected "a minute" (write it like 60s, 5m, 48h or 1h30m)); using 1m',
       'Service web: ignoring rainbow.dev/max-drain="2d" (invalid duration "2d": unknown unit "d"; Go durations have no days, use hours (48h); use h, m, s or ms (write it like 60s, 5m, 48h or 1h30m)); using 48h',
+      'Service web: ignoring rainbow.dev/shrink="no" (expected true or false); using true',
     ]);
+  });
+
+  it('reads rainbow.dev/shrink as true or false, whatever the case and spaces', () => {
+    const shrink = (v: string) => readServiceSettings(service({ annotations: { 'rainbow.dev/shrink': v } }));
+    expect(shrink('true').settings.shrink).toBe(true);
+    expect(shrink(' FALSE ').settings.shrink).toBe(false);
+    expect(shrink('False').warnings).toEqual([]);
+    expect(shrink('0')).toEqual({ settings: expect.objectContaining({ shrink: true }), warnings: ['Service web: ignoring rainbow.dev/shrink="0" (expected true or false); using true'] });
   });
 });

@@ -101,6 +101,10 @@ export interface PodOptions {
   deleting?: boolean;
   annotations?: Record<string, string>;
   hash?: string;
+  /** spec.nodeName (default rainbow-node); null leaves the pod unscheduled. */
+  node?: string | null;
+  /** The Ready condition (default true for a Running pod). */
+  ready?: boolean;
 }
 
 export function pod(o: PodOptions): V1Pod {
@@ -113,6 +117,9 @@ export function pod(o: PodOptions): V1Pod {
     spec: { containers: [{ name: 'app' }] },
     status: { phase: o.phase ?? 'Running' },
   };
+  if (o.node !== null) p.spec!.nodeName = o.node ?? 'rainbow-node';
+  const ready = o.ready ?? (o.phase ?? 'Running') === 'Running';
+  p.status!.conditions = [{ type: 'Ready', status: ready ? 'True' : 'False' }];
   if (o.ip !== null) p.status!.podIP = o.ip ?? '127.0.10.1';
   if (o.deleting) p.metadata!.deletionTimestamp = '2025-11-26T12:00:00Z' as unknown as Date;
   return p;

@@ -211,6 +211,20 @@ describe('cutover rule 3: keep the Available color, set pending', () => {
     expect(d.warnings![0]).toContain(`color ${NEXT} is not Available yet (generation 3 not yet rolled out)`);
   });
 
+  it('holds a rollback to a color the controller shrank while it drained, until its replicas are back', () => {
+    // NEXT drained down to 1 of its 4 pods; `helm rollback` asks for it again.
+    const shrunk = deployment({ color: NEXT, replicas: 1, annotations: { 'rainbow.dev/shrunk-from': '4', 'rainbow.dev/drain-started': '2025-11-26T09:00:00Z' } });
+    const d = decideCutover(loadRequest(UPDATE), snapshot({ deployments: [deployment({ color: SERVING }), shrunk] }));
+    expect(d.reason).toBe('pending');
+    expect(d.warnings![0]).toBe(
+      `Service web: color ${NEXT} is shrunk to 1 of its 4 replicas while it drained (Deployment web-${NEXT}, rainbow.dev/shrunk-from); rainbow-controller scales it back before it can serve; ` +
+        `still serving ${SERVING}. rainbow-controller will switch when ${NEXT} is Available. Watch: kubectl rainbow status web -n ${NS}`,
+    );
+    // Scaled back (the annotation is removed in the same patch) and ready: the switch goes through.
+    const back = deployment({ color: NEXT, replicas: 4 });
+    expect(decideCutover(loadRequest(UPDATE), snapshot({ deployments: [deployment({ color: SERVING }), back] })).reason).toBe('available');
+  });
+
   it('keeps an existing pending annotation up to date on a re-apply (idempotent)', () => {
     const req = loadRequest(UPDATE, (r) => (svcOf(r).metadata!.annotations![ANNOTATION_PENDING_COLOR] = 'a1a1a1'));
     const d = decideCutover(req, snapshot());

@@ -69,17 +69,16 @@ describe('delete guard: requests it does not look at', () => {
     expect(decidedOf(planDeleteGuard(status, snap()))).toEqual({ allowed: true, reason: 'not-guarded' });
 
     const toThree = loadRequest('deployment-update-replicas-zero.json', (r) => ((r.object as unknown as V1Deployment).spec!.replicas = 3));
-    expect(decidedOf(planDeleteGuard(toThree, snap()))).toEqual({ allowed: true, reason: 'not-scale-to-zero' });
+    expect(decidedOf(planDeleteGuard(toThree, snap()))).toEqual({ allowed: true, reason: 'not-a-decrease' });
 
     const zeroToZero = loadRequest('deployment-update-replicas-zero.json', (r) => (oldDeployment(r).spec!.replicas = 0));
-    expect(decidedOf(planDeleteGuard(zeroToZero, snap()))).toEqual({ allowed: true, reason: 'not-scale-to-zero' });
+    expect(decidedOf(planDeleteGuard(zeroToZero, snap()))).toEqual({ allowed: true, reason: 'not-a-decrease' });
   });
 
-  it('allows a scale that does not reach zero, and replicasets/scale', () => {
-    const toOne = loadRequest('deployment-scale-zero.json', (r) => ((r.object as { spec: object }).spec = { replicas: 1 }));
-    expect(decidedOf(planDeleteGuard(toOne, snap()))).toEqual({ allowed: true, reason: 'not-scale-to-zero' });
-    const rsScale = loadRequest('deployment-scale-zero.json', (r) => (r.resource = { group: 'apps', version: 'v1', resource: 'replicasets' }));
-    expect(decidedOf(planDeleteGuard(rsScale, snap()))).toEqual({ allowed: true, reason: 'not-guarded' });
+  it('allows a scale that does not lower replicas', () => {
+    const same = loadRequest('deployment-scale-zero.json', (r) => ((r.object as { spec: object }).spec = (r.oldObject as { spec: object }).spec));
+    expect(decidedOf(planDeleteGuard(same, snap()))).toEqual({ allowed: true, reason: 'not-a-decrease' });
+    expect(guardFetch(same)).toBeUndefined();
   });
 
   it('allows workloads that are not rainbow colors', () => {
@@ -98,17 +97,14 @@ describe('delete guard: what the caller fetches', () => {
   it('needs no Deployment for a Deployment DELETE or update, which carry it', () => {
     expect(guardFetch(loadRequest(DELETE))).toEqual({ namespace: NS });
     expect(guardFetch(loadRequest('deployment-update-replicas-zero.json'))).toEqual({ namespace: NS });
-    expect(guardScope(loadRequest(DELETE))).toEqual({
-      app: 'web',
-      color: SERVING,
-    });
+    expect(guardScope(loadRequest(DELETE))).toEqual({ app: 'web', color: SERVING, reads: 'color-pods' });
   });
 
   it('needs the scaled Deployment for deployments/scale, whose Scale has no labels', () => {
     const req = loadRequest('deployment-scale-zero.json');
     expect(guardFetch(req)).toEqual({ namespace: NS, deploymentName: `web-${SERVING}` });
     expect(guardScope(req)).toBeUndefined();
-    expect(guardScope(req, servingDeployment())).toEqual({ app: 'web', color: SERVING });
+    expect(guardScope(req, { deployment: servingDeployment() })).toEqual({ app: 'web', color: SERVING, reads: 'color-pods' });
   });
 
   it('needs the owner Deployment for a ReplicaSet', () => {
@@ -519,7 +515,7 @@ describe('delete guard: scale to zero and dry run', () => {
   it('allows deployments/scale of a Deployment that is not found (nothing to protect)', () => {
     const d = decidedOf(planDeleteGuard(loadRequest('deployment-scale-zero.json'), snap({ deployment: null })));
     expect(d.allowed).toBe(true);
-    expect(d.reason).toBe('not-rainbow');
+    expect(d.reason).toBe('not-found');
   });
 
   it('gives a dry-run DELETE exactly the same answer', () => {

@@ -103,6 +103,38 @@ describe('status table', () => {
   });
 });
 
+describe('a shrunk color', () => {
+  // a1b2c3 stopped serving 6.5 h ago and was shrunk from 4 pods to the 1 that still holds connections.
+  const shrunk = () =>
+    buildStatus({
+      services: [service({ color: '3c3fdc', annotations: { 'rainbow.dev/keep-colors': '0' } })],
+      deployments: [
+        deployment({ color: '3c3fdc', created: '2025-11-25T12:00:00Z' }),
+        deployment({ color: 'a1b2c3', replicas: 1, created: '2025-11-23T12:00:00Z', annotations: { 'rainbow.dev/drain-started': '2025-11-26T05:30:00Z', 'rainbow.dev/shrunk-from': '4' } }),
+      ],
+      probes: probes({ [`${NS}/web`]: { '3c3fdc': { count: 14 }, a1b2c3: { count: 3 } } }),
+      now: NOW,
+    });
+
+  it('shows its pods left out of the replicas it had', () => {
+    expect(formatTables(shrunk(), { swatch: false })).toBe(
+      [
+        'shop/web: Service web → 3c3fdc',
+        'COLOR    STATE      READY                 CONNECTIONS   AGE   DRAIN-LEFT',
+        '3c3fdc   serving    2/2                   14            24h   -',
+        'a1b2c3   draining   1/1 (shrunk from 4)   3             3d    41h',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('JSON: shrunkFrom, and the app\'s shrink setting', () => {
+    const doc = JSON.parse(formatJson(shrunk()));
+    expect(doc.apps[0].settings.shrink).toBe(true);
+    expect(doc.apps[0].colors[1]).toMatchObject({ color: 'a1b2c3', state: 'draining', readyReplicas: 1, desiredReplicas: 1, shrunkFrom: 4, available: false, connections: 3 });
+  });
+});
+
 describe('true color detection', () => {
   it('only on a terminal announcing 24-bit color, never with NO_COLOR', () => {
     expect(wantsTrueColor(true, { COLORTERM: 'truecolor' })).toBe(true);
@@ -150,7 +182,7 @@ describe('status JSON', () => {
     expect(doc.kind).toBe('Status');
     expect(doc.generatedAt).toBe('2025-11-26T12:00:00.000Z');
     const web = doc.apps[1];
-    expect(web.settings).toEqual({ keepColors: 1, drainGraceSeconds: 60, maxDrainSeconds: 172800 });
+    expect(web.settings).toEqual({ keepColors: 1, drainGraceSeconds: 60, maxDrainSeconds: 172800, shrink: true });
     expect(web.services).toEqual([{ name: 'web', color: '3c3fdc', pendingColor: 'b2c3d4' }]);
     expect(web.colors[0]).toEqual({
       color: '3c3fdc',
@@ -159,6 +191,7 @@ describe('status JSON', () => {
       deployment: 'web-3c3fdc',
       readyReplicas: 2,
       desiredReplicas: 2,
+      shrunkFrom: null,
       available: true,
       connections: 14,
       connectionsError: null,

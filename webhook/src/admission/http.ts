@@ -21,7 +21,11 @@ import {
 } from './review.js';
 import { errored, toAdmissionResponse, type Decision } from './responses.js';
 
-export type AdmissionHandler = (req: AdmissionRequest) => Promise<Decision> | Decision;
+/**
+ * One review in, one decision out. `signal` aborts when the API server drops the request (its
+ * timeoutSeconds passed, or it went away): work for an answer nobody will read can stop.
+ */
+export type AdmissionHandler = (req: AdmissionRequest, signal?: AbortSignal) => Promise<Decision> | Decision;
 
 /** One answered review, for metrics and logs. */
 export interface ReviewObservation {
@@ -129,6 +133,10 @@ export function admissionRoute(handler: AdmissionHandler, opts: AdmissionRouteOp
       return;
     }
 
+    const dropped = new AbortController();
+    res.once('close', () => {
+      if (!res.writableFinished) dropped.abort(new Error('the API server closed the connection before the answer'));
+    });
     getRawBody(req, { length: req.headers['content-length'], limit, encoding: 'utf8' }, (err, text) => {
       if (err) {
         const e = err as { status?: number; type?: string; length?: number; message?: string };
@@ -140,14 +148,14 @@ export function admissionRoute(handler: AdmissionHandler, opts: AdmissionRouteOp
         }
         return;
       }
-      answer(text, res).catch((e: unknown) => {
+      answer(text, res, dropped.signal).catch((e: unknown) => {
         // Only reachable if writing the answer itself failed; never let it escape to the process.
         reject(res, 500, `could not answer the review: ${e instanceof Error ? e.message : String(e)}`);
       });
     });
   };
 
-  async function answer(text: string, res: ServerResponse): Promise<void> {
+  async function answer(text: string, res: ServerResponse, signal: AbortSignal): Promise<void> {
     if (text.trim() === '') {
       reject(res, 400, `request body is empty; expected an ${ADMISSION_KIND} (${ADMISSION_API_VERSION})`);
       return;
@@ -169,7 +177,7 @@ export function admissionRoute(handler: AdmissionHandler, opts: AdmissionRouteOp
     let decision: Decision;
     let failure: unknown;
     try {
-      decision = await handler(request);
+      decision = await handler(request, signal);
       if (typeof decision?.allowed !== 'boolean') {
         throw new Error(`handler returned ${JSON.stringify(decision)} instead of a decision`);
       }

@@ -50,6 +50,12 @@ export function readsFromCaches(caches: ReadCaches, fallback: ClusterReads, usab
       const cached = usable('deployments') ? caches.deployments.get(name, namespace) : undefined;
       return cached ?? fallback.deployment(namespace, name);
     },
+    // Not watched: only a scale of a ReplicaSet's Scale subresource reads one.
+    replicaSet: (namespace, name) => fallback.replicaSet(namespace, name),
+    async pod(namespace, name) {
+      const cached = usable('pods') ? caches.pods.get(name, namespace) : undefined;
+      return cached ?? fallback.pod(namespace, name);
+    },
     async namespacePhase(name) {
       const cached = usable('namespaces') ? caches.namespaces.get(name) : undefined;
       return cached ? cached.status?.phase : fallback.namespacePhase(name);

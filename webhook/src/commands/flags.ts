@@ -5,7 +5,32 @@ import { ENV_BIND_ADDRESS } from '../contract.js';
 
 export type FlagSpec = NonNullable<ParseArgsConfig['options']>;
 
-export class UsageError extends Error {}
+/** Bad flags or arguments: the message names the command; the CLI exits 2. */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+/** --help was asked for: the CLI prints `text` on stdout and exits 0. */
+export class HelpRequested extends Error {
+  override name = 'HelpRequested';
+  constructor(readonly text: string) {
+    super('help requested');
+  }
+}
+
+/** How a CLI ends on an error of a command: help on stdout (0), usage (2), anything else (1). */
+export function exitFor(prog: string, err: unknown, out: { stdout: (s: string) => void; stderr: (s: string) => void }): number {
+  if (err instanceof HelpRequested) {
+    out.stdout(err.text);
+    return 0;
+  }
+  if (err instanceof UsageError) {
+    out.stderr(err.message);
+    return 2;
+  }
+  out.stderr(`${prog}: ${err instanceof Error ? err.message : String(err)}`);
+  return 1;
+}
 
 export function parseFlags<T extends FlagSpec>(command: string, args: string[], options: T, help: string) {
   let parsed;
@@ -14,10 +39,7 @@ export function parseFlags<T extends FlagSpec>(command: string, args: string[], 
   } catch (err) {
     throw new UsageError(`rainbow ${command}: ${(err as Error).message}\nrun \`rainbow ${command} --help\` for the flags.`);
   }
-  if ((parsed.values as Record<string, unknown>).help) {
-    console.log(help);
-    process.exit(0);
-  }
+  if ((parsed.values as Record<string, unknown>).help) throw new HelpRequested(help);
   return parsed.values as { [K in keyof T]?: T[K]['type'] extends 'boolean' ? boolean : T[K]['multiple'] extends true ? string[] : string };
 }
 

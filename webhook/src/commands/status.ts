@@ -5,7 +5,7 @@ import { loadKubeConfig } from '../cluster/kube.js';
 import { parseDuration } from '../policies/durations.js';
 import { collectStatus } from '../status/collect.js';
 import { formatJson, formatTables, wantsTrueColor } from '../status/format.js';
-import { UsageError } from './flags.js';
+import { HelpRequested, UsageError } from './flags.js';
 
 export function help(prog = 'rainbow status'): string {
   return `usage: ${prog} [APP] [flags]
@@ -57,10 +57,7 @@ export async function run(args: string[], prog = 'rainbow status'): Promise<void
     throw new UsageError(`${prog}: ${(err as Error).message}\nrun \`${prog} --help\` for the flags.`);
   }
   const flags = parsed.values;
-  if (flags.help) {
-    console.log(help(prog));
-    return;
-  }
+  if (flags.help) throw new HelpRequested(help(prog));
   if (parsed.positionals.length > 1) throw new UsageError(`${prog}: one APP at most, got ${parsed.positionals.join(' ')}`);
   const app = parsed.positionals[0];
   const output = flags.output ?? 'table';

@@ -4,7 +4,9 @@
 // `helm upgrade`/`helm rollback` would fail with "conflict with rainbow-controller: .spec.selector"
 // unless they pass --force-conflicts. So right after each Service patch the controller removes its
 // own managedFields entry (a second, managedFields-only write, which the API server takes as given):
-// the selector is then owned by nobody, and Helm's next apply claims it without a conflict.
+// the selector is then owned by nobody, and Helm's next apply claims it without a conflict. The
+// same goes for a Deployment's spec.replicas, which the chart sets and the controller changes when
+// it shrinks a draining color or restores it (`helm rollback` to a shrunk color applies it again).
 import type { V1ManagedFieldsEntry } from '@kubernetes/client-node';
 
 export const FIELD_MANAGER = 'rainbow-controller';

@@ -42,7 +42,13 @@ export interface ControllerApi {
   listPods(namespace: string, labelSelector: string): Promise<V1Pod[]>;
   /** JSON merge patch (RFC 7386): `null` removes a key. */
   patchService(namespace: string, name: string, patch: object): Promise<void>;
+  /**
+   * JSON merge patch. A patch of `spec` (the shrink and its restore change spec.replicas, a field the
+   * app's chart sets) leaves the field to its owner: see field-ownership.ts.
+   */
   patchDeployment(namespace: string, name: string, patch: object): Promise<void>;
+  /** JSON merge patch of a pod (the controller writes only controller.kubernetes.io/pod-deletion-cost). */
+  patchPod(namespace: string, name: string, patch: object): Promise<void>;
   /** propagationPolicy Background; with `uid`, only that incarnation of the Deployment. */
   deleteDeployment(namespace: string, name: string, uid?: string): Promise<void>;
   createEvent(namespace: string, event: CoreV1Event): Promise<void>;
@@ -58,35 +64,39 @@ export function kubeControllerApi(kc: KubeConfig): ControllerApi {
   const apps = apiClient(kc, AppsV1Api);
   const merge = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
   const jsonPatch = setHeaderOptions('Content-Type', PatchStrategy.JsonPatch);
+  /**
+   * See field-ownership.ts: after a write of fields the app's chart sets, drop rainbow-controller's
+   * managedFields entry, so that Helm's next server-side apply takes them back without a conflict.
+   */
+  const disown = async (patched: KubernetesObject, write: (body: object[]) => Promise<unknown>): Promise<void> => {
+    const managedFields = withoutManager(patched.metadata?.managedFields);
+    if (!managedFields) return;
+    try {
+      await write([
+        { op: 'test', path: '/metadata/resourceVersion', value: patched.metadata?.resourceVersion },
+        { op: 'replace', path: '/metadata/managedFields', value: managedFields },
+      ]);
+    } catch (err) {
+      // 409/422: the object changed in between (e.g. Helm applied it); whoever wrote last owns it.
+      if (statusOf(err) !== 409 && statusOf(err) !== 422) throw err;
+    }
+  };
   return {
     async listPods(namespace, labelSelector) {
       return (await core.listNamespacedPod({ namespace, labelSelector })).items;
     },
     async patchService(namespace, name, body) {
       const patched = await core.patchNamespacedService({ namespace, name, body, fieldManager: FIELD_MANAGER }, merge);
-      // See field-ownership.ts: leave the selector to Helm's next server-side apply.
-      const managedFields = withoutManager(patched.metadata?.managedFields);
-      if (!managedFields) return;
-      try {
-        await core.patchNamespacedService(
-          {
-            namespace,
-            name,
-            fieldManager: FIELD_MANAGER,
-            body: [
-              { op: 'test', path: '/metadata/resourceVersion', value: patched.metadata?.resourceVersion },
-              { op: 'replace', path: '/metadata/managedFields', value: managedFields },
-            ],
-          },
-          jsonPatch,
-        );
-      } catch (err) {
-        // 409/422: the Service changed in between (e.g. Helm applied it); whoever wrote last owns it.
-        if (statusOf(err) !== 409 && statusOf(err) !== 422) throw err;
-      }
+      // The selector.
+      await disown(patched, (ops) => core.patchNamespacedService({ namespace, name, fieldManager: FIELD_MANAGER, body: ops }, jsonPatch));
     },
     async patchDeployment(namespace, name, body) {
-      await apps.patchNamespacedDeployment({ namespace, name, body, fieldManager: FIELD_MANAGER }, merge);
+      const patched = await apps.patchNamespacedDeployment({ namespace, name, body, fieldManager: FIELD_MANAGER }, merge);
+      // spec.replicas, after a shrink or its restore; annotations alone are rainbow's own.
+      if ('spec' in body) await disown(patched, (ops) => apps.patchNamespacedDeployment({ namespace, name, fieldManager: FIELD_MANAGER, body: ops }, jsonPatch));
+    },
+    async patchPod(namespace, name, body) {
+      await core.patchNamespacedPod({ namespace, name, body, fieldManager: FIELD_MANAGER }, merge);
     },
     async deleteDeployment(namespace, name, uid) {
       await apps.deleteNamespacedDeployment({

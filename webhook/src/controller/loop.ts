@@ -12,11 +12,23 @@
 //  - Nothing is written unless isLeader() says so, checked right before every write.
 //  - A refused delete (403 from the guard) is logged, reported as an Event and retried at the next
 //    drain check, after the color has again read 0 for drain-grace.
+//  - Shrink (planner.ts): deletion costs and scale-downs are planned only in a drain round, from
+//    that round's counts; a scale-down the guard refuses, or that races another write (409), is
+//    planned again at the next round. Restoring a shrunk color is planned on any reconcile, so a
+//    rollback gets its replicas back at once.
 import { hostname } from 'node:os';
 import type { CoreV1Event, V1Deployment, V1Service } from '@kubernetes/client-node';
 import { askPods as defaultAskPods } from '../connections/ask-pods.js';
 import { apiErrorMessage, statusOf } from '../cluster/kube.js';
-import { ANNOTATION_DRAIN_STARTED, ANNOTATION_FORCE_DELETE, ANNOTATION_PENDING_COLOR, LABEL_APP, LABEL_COLOR } from '../contract.js';
+import {
+  ANNOTATION_DRAIN_STARTED,
+  ANNOTATION_FORCE_DELETE,
+  ANNOTATION_PENDING_COLOR,
+  ANNOTATION_POD_DELETION_COST,
+  ANNOTATION_SHRUNK_FROM,
+  LABEL_APP,
+  LABEL_COLOR,
+} from '../contract.js';
 import { createLogger, type Logger } from '../observability/log.js';
 import { appOf, colorOfDeployment, deploymentOfColor, isDeploymentAvailable } from '../policies/availability.js';
 import { formatDuration } from '../policies/durations.js';
@@ -36,7 +48,17 @@ import { probeColors, type AskPodsFn } from './probe.js';
 
 export const REPORTING_COMPONENT = 'rainbow-controller';
 
-export type EventReason = 'Promoted' | 'DrainStarted' | 'Drained' | 'Deleted' | 'DrainDeadlineExceeded' | 'DeleteRefused' | 'DeleteFailed';
+export type EventReason =
+  | 'Promoted'
+  | 'DrainStarted'
+  | 'Drained'
+  | 'Deleted'
+  | 'DrainDeadlineExceeded'
+  | 'DeleteRefused'
+  | 'DeleteFailed'
+  | 'Shrunk'
+  | 'ShrinkRefused'
+  | 'Restored';
 
 export interface ControllerLoopOptions {
   source: ObjectSource;
@@ -230,7 +252,7 @@ export function createControllerLoop(opts: ControllerLoopOptions): ControllerLoo
       metrics?.reconcileErrors.inc();
       const why = `cannot list pods: ${apiErrorMessage(err)}`;
       log.warn({ namespace: s.namespace, app: s.app, err: why }, 'drain check failed');
-      results = new Map(colors.map((c) => [c.color, { count: 0, unknown: why, errors: [why] }]));
+      results = new Map(colors.map((c) => [c.color, { count: 0, unknown: why, errors: [why], perPod: {}, failed: {} }]));
     }
     const at = now();
     for (const [color, r] of results) {
@@ -255,14 +277,15 @@ export function createControllerLoop(opts: ControllerLoopOptions): ControllerLoo
       return;
     }
 
-    if (withProbe && isLeader()) {
+    const probed = withProbe && isLeader();
+    if (probed) {
       const toAsk = planAppDetailed(before)
         .actions.filter((a): a is Extract<Action, { type: 'ask-pods' }> => a.type === 'ask-pods')
         .map((a) => ({ color: a.color, deployment: deploymentOfColor(before.deployments, s.app, a.color) }));
       await probe(s, toAsk);
     }
 
-    const { actions, colors } = planAppDetailed(withProbe ? input() : before);
+    const { actions, colors } = planAppDetailed(probed ? { ...input(), drainRound: true } : before);
     s.colors = colors;
     // Remember what served: a color that stops serving without the controller's doing (a rollback,
     // a hand edit) is then known to be a previous color, even if it is the newest.
@@ -283,6 +306,10 @@ export function createControllerLoop(opts: ControllerLoopOptions): ControllerLoo
         continue;
       }
       if (action.type === 'ask-pods') continue;
+      if (action.type === 'shrink-held') {
+        log.debug({ namespace: s.namespace, app: s.app, color: action.color, from: action.from, to: action.to, reason: action.reason }, 'shrink held; deciding again at the next drain check');
+        continue;
+      }
       if (!isLeader()) return;
       try {
         await act(s, action, colors);
@@ -294,7 +321,7 @@ export function createControllerLoop(opts: ControllerLoopOptions): ControllerLoo
           // The Service changed under us: its watch event brings the new version and a reconcile;
           // this one is the fallback should that event be missed.
           schedule(s.namespace, s.app, Math.max(debounceMs, 1000));
-        } else if (action.type === 'promote' || action.type === 'clear-pending' || action.type === 'stamp-drain-started') {
+        } else if (action.type === 'promote' || action.type === 'clear-pending' || action.type === 'stamp-drain-started' || action.type === 'restore-replicas') {
           schedule(s.namespace, s.app, Math.min(5000, intervalMs || 5000));
         }
       }
@@ -384,7 +411,78 @@ export function createControllerLoop(opts: ControllerLoopOptions): ControllerLoo
       }
       case 'delete':
         return deleteColor(s, a, l);
+      case 'set-deletion-cost':
+        return setDeletionCosts(s, a, l);
+      case 'shrink':
+        return shrink(s, a, l);
+      case 'restore-replicas': {
+        await api.patchDeployment(ns, a.deployment.name, {
+          metadata: { ...(a.resourceVersion ? { resourceVersion: a.resourceVersion } : {}), annotations: { [ANNOTATION_SHRUNK_FROM]: null } },
+          ...(a.to !== a.from ? { spec: { replicas: a.to } } : {}),
+        });
+        if (a.to !== a.from) metrics?.restores.inc();
+        l.info({ color: a.color, deployment: a.deployment.name, from: a.from, to: a.to }, a.message);
+        if (a.to !== a.from) await event(a.deployment, 'Normal', 'Restored', a.message, 'Scale');
+        return;
+      }
     }
+  };
+
+  /** Every listed pod's deletion cost, in parallel (bounded); a pod gone meanwhile is skipped. */
+  const setDeletionCosts = async (s: AppState, a: Extract<Action, { type: 'set-deletion-cost' }>, l: Logger): Promise<void> => {
+    const queue = [...a.pods];
+    const failures: string[] = [];
+    const worker = async () => {
+      for (let p = queue.shift(); p; p = queue.shift()) {
+        if (!isLeader() || stopped) return;
+        try {
+          await api.patchPod(s.namespace, p.name, { metadata: { annotations: { [ANNOTATION_POD_DELETION_COST]: String(p.cost) } } });
+        } catch (err) {
+          if (statusOf(err) !== 404) failures.push(`${p.name}: ${apiErrorMessage(err)}`);
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(concurrency, a.pods.length) }, worker));
+    l.debug({ color: a.color, pods: a.pods.map((p) => `${p.name}=${p.cost}`), failed: failures.length }, 'pod deletion costs written');
+    if (failures.length > 0) {
+      metrics?.reconcileErrors.inc();
+      l.warn({ color: a.color, err: failures.slice(0, 5).join('; '), failed: failures.length }, 'could not write pod deletion costs; the shrink waits for them');
+    }
+  };
+
+  const shrink = async (s: AppState, a: Extract<Action, { type: 'shrink' }>, l: Logger): Promise<void> => {
+    const id = a.deployment.uid ?? a.deployment.name;
+    try {
+      await api.patchDeployment(s.namespace, a.deployment.name, {
+        metadata: { ...(a.resourceVersion ? { resourceVersion: a.resourceVersion } : {}), annotations: { [ANNOTATION_SHRUNK_FROM]: String(a.shrunkFrom) } },
+        spec: { replicas: a.to },
+      });
+    } catch (err) {
+      const code = statusOf(err);
+      if (code === 404) return;
+      if (code === 409) {
+        l.info({ color: a.color, deployment: a.deployment.name }, 'Deployment changed since the drain check; deciding the shrink again at the next one');
+        return;
+      }
+      metrics?.reconcileErrors.inc();
+      const why = apiErrorMessage(err);
+      const denied = isAdmissionDenial(err);
+      l.warn({ color: a.color, deployment: a.deployment.name, code, err: why }, denied ? 'shrink refused by the guard; deciding again at the next drain check' : 'shrink failed; retrying');
+      if (!denied) return;
+      const t = now().getTime();
+      // One Event per color and 10 minutes: the guard's message changes with every count.
+      const k = `${id}:shrink-refused`;
+      const last = s.announced.get(k);
+      if (last === undefined || t - last >= 600_000) {
+        s.announced.set(k, t);
+        await event(a.deployment, 'Warning', 'ShrinkRefused', `scaling Deployment ${a.deployment.name} from ${a.from} to ${a.to} replicas failed: ${why}`, 'Scale');
+      }
+      return;
+    }
+    metrics?.shrinks.inc();
+    metrics?.shrinkRemovedPods.inc(a.from - a.to);
+    l.info({ color: a.color, deployment: a.deployment.name, from: a.from, to: a.to, connections: a.connections }, a.message);
+    await event(a.deployment, 'Normal', 'Shrunk', a.message, 'Scale');
   };
 
   const deleteColor = async (s: AppState, a: Extract<Action, { type: 'delete' }>, l: Logger): Promise<void> => {

@@ -18,6 +18,12 @@ export interface ControllerMetrics {
   promotions: Counter;
   /** rainbow_deletions_total{reason}: drained or max-drain. */
   deletions: Counter<'reason'>;
+  /** rainbow_shrinks_total: draining colors scaled down to the pods that hold connections. */
+  shrinks: Counter;
+  /** rainbow_shrink_removed_pods_total: pods those scale-downs removed (replicas before − after). */
+  shrinkRemovedPods: Counter;
+  /** rainbow_restores_total: shrunk colors given their replicas back (serving, pending or kept again). */
+  restores: Counter;
   /** rainbow_reconcile_errors_total: failed reads or writes (a refused delete included). */
   reconcileErrors: Counter;
   /** rainbow_controller_leader: 1 while this replica acts. */
@@ -51,6 +57,21 @@ export function createControllerMetrics(opts: { processMetrics?: boolean } = {})
       name: 'rainbow_deletions_total',
       help: 'Color Deployments deleted by the controller, by reason (drained, max-drain).',
       labelNames: ['reason'] as const,
+      registers,
+    }),
+    shrinks: new Counter({
+      name: 'rainbow_shrinks_total',
+      help: 'Draining colors scaled down to the pods that still hold connections.',
+      registers,
+    }),
+    shrinkRemovedPods: new Counter({
+      name: 'rainbow_shrink_removed_pods_total',
+      help: 'Pods removed by shrinking draining colors (replicas before minus after).',
+      registers,
+    }),
+    restores: new Counter({
+      name: 'rainbow_restores_total',
+      help: 'Shrunk colors scaled back to their replicas before the shrink (serving, pending or kept again).',
       registers,
     }),
     reconcileErrors: new Counter({

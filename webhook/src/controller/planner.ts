@@ -13,9 +13,19 @@
 //    drain-grace, counted from the later of "first read 0" and drain-started (clients may still
 //    connect through stale endpoints right after the switch); a color whose pods cannot all be
 //    asked never counts as 0;
-//  - past max-drain (drain-started + max-drain <= now) it is deleted anyway, forced.
+//  - past max-drain (drain-started + max-drain <= now) it is deleted anyway, forced;
+//  - shrink (DESIGN "Shrinking a draining color", on unless a Service says rainbow.dev/shrink:
+//    "false"): in a drain round, every counted pod of such a color gets the deletion cost of its
+//    connection count; once drain-grace has passed since drain-started, a color that still holds
+//    connections is scaled down to the pods that hold them (at least 1), but only when every pod
+//    was counted in this round, the Deployment is settled, and removal-order.ts's scaleDownSafety
+//    (the guard's own rule) says that by the costs already written (rounds ago: the API server
+//    and the guard's pod cache have them) no connected pod can be among the pods removed (or to
+//    the fewest replicas it says so for, see shrinkSteps). A color that read 0 everywhere is not
+//    shrunk: it is deleted as above.
 // A serving or pending color is never touched, and loses a stale drain-started (a rollback to an
-// old color must not inherit its old max-drain clock).
+// old color must not inherit its old max-drain clock). A shrunk color (rainbow.dev/shrunk-from)
+// that serves, is pending or is kept again gets its replicas back.
 import type { V1Deployment, V1Service } from '@kubernetes/client-node';
 import {
   ANNOTATION_DRAIN_GRACE,
@@ -23,6 +33,8 @@ import {
   ANNOTATION_KEEP_COLORS,
   ANNOTATION_MAX_DRAIN,
   ANNOTATION_PENDING_COLOR,
+  ANNOTATION_SHRINK,
+  ANNOTATION_SHRUNK_FROM,
   DEFAULTS,
 } from '../contract.js';
 import {
@@ -33,9 +45,24 @@ import {
   desiredReplicas,
   isDeploymentAvailable,
   readServiceSettings,
+  shrunkFrom,
 } from '../policies/availability.js';
 import { formatDuration } from '../policies/durations.js';
 import { annotationOf, isBeingDeleted, toDate } from '../policies/objects.js';
+import { scaleDownSafety, type RemovalRank } from '../policies/removal-order.js';
+
+/** One active pod of a color at the last probe (removal-order.ts: not terminating, not finished). */
+export interface PodObservation {
+  name: string;
+  /** Its established connections; undefined when it was not counted (see `unknown`). */
+  connections?: number;
+  /** Why it has no count: it could not be asked, or it is not running yet. */
+  unknown?: string;
+  /** How the ReplicaSet controller ranks it for removal; `rank.deletionCost` is its cost as read then. */
+  rank: RemovalRank;
+  /** Its controller.kubernetes.io/pod-deletion-cost annotation as listed, if any. */
+  costAnnotation?: string;
+}
 
 /** What the loop has seen of a color's connections (kept in memory, per color). */
 export interface DrainObservation {
@@ -47,6 +74,8 @@ export interface DrainObservation {
   unknown?: string;
   /** When the last probe finished. */
   observedAt?: Date;
+  /** The color's active pods at the last probe, with their counts (absent when they could not be listed). */
+  pods?: PodObservation[];
 }
 
 /**
@@ -76,6 +105,27 @@ export type Action =
   | { type: 'delete'; color: string; deployment: DeploymentRef; reason: DeleteReason; force: boolean; message: string; connections?: number }
   /** Ask this color's pods for their connections in this round. */
   | { type: 'ask-pods'; color: string; deployment: DeploymentRef }
+  /** Write controller.kubernetes.io/pod-deletion-cost on these pods of a draining color (their connection counts). */
+  | { type: 'set-deletion-cost'; color: string; deployment: DeploymentRef; pods: Array<{ name: string; cost: number }> }
+  /**
+   * Scale a draining color from `from` to `to` replicas (the pods that hold connections) and write
+   * rainbow.dev/shrunk-from=`shrunkFrom` (its replicas before the first shrink) in the same patch.
+   */
+  | {
+      type: 'shrink';
+      color: string;
+      deployment: DeploymentRef;
+      resourceVersion?: string;
+      from: number;
+      to: number;
+      shrunkFrom: number;
+      connections: number;
+      message: string;
+    }
+  /** A shrink that is due but not safe or not sure yet; the loop logs it (debug) and the next round decides again. */
+  | { type: 'shrink-held'; color: string; deployment: DeploymentRef; from: number; to: number; reason: string }
+  /** A shrunk color serves, is pending or is kept again: spec.replicas back to `to` (shrunk-from), and the annotation goes. */
+  | { type: 'restore-replicas'; color: string; deployment: DeploymentRef; resourceVersion?: string; from: number; to: number; message: string }
   /** Something a human should fix (bad annotation, odd clock); the loop logs it once. */
   | { type: 'warn'; message: string; deployment?: DeploymentRef };
 
@@ -84,6 +134,8 @@ export interface AppSettings {
   keepColors: number;
   drainGraceSeconds: number;
   maxDrainSeconds: number;
+  /** Shrink draining colors (rainbow.dev/shrink); false as soon as one Service says "false". */
+  shrink: boolean;
 }
 
 export interface PlanInput {
@@ -101,6 +153,12 @@ export interface PlanInput {
    * a rollback), before its drain-started stamp is written.
    */
   served?: ReadonlySet<string>;
+  /**
+   * `drain` was probed just now, in this drain round: only then are deletion costs written and
+   * colors shrunk (a reconcile between rounds plans with counts up to an interval old, and
+   * would write again the costs the round before has written).
+   */
+  drainRound?: boolean;
   now: Date;
 }
 
@@ -112,6 +170,8 @@ export interface ColorStatus {
   available: boolean;
   readyReplicas: number;
   desiredReplicas: number;
+  /** The Deployment's rainbow.dev/shrunk-from, when it runs fewer replicas than that (the controller shrank it). */
+  shrunkFrom?: number;
   createdAt?: Date;
   /** Services whose selector names this color. */
   servingServices: string[];
@@ -145,20 +205,21 @@ export const FUTURE_TOLERANCE_MS = 60_000;
 /**
  * The app's settings when several Services carry them: the most conservative value of each —
  * the largest keep-colors, the longest drain-grace, the longest max-drain (the delete guard also
- * takes the longest max-drain, so both sides agree when a color is past it). Unreadable
- * annotations fall back to DESIGN's defaults with a warning (readServiceSettings).
+ * takes the longest max-drain, so both sides agree when a color is past it), and shrink only when
+ * no Service says rainbow.dev/shrink: "false". Unreadable annotations fall back to DESIGN's
+ * defaults with a warning (readServiceSettings).
  */
 export function appSettings(services: readonly V1Service[]): { settings: AppSettings; warnings: string[] } {
   const warnings: string[] = [];
   if (services.length === 0) {
     return {
-      settings: { keepColors: DEFAULTS.keepColors, drainGraceSeconds: DEFAULTS.drainGraceSeconds, maxDrainSeconds: DEFAULTS.maxDrainSeconds },
+      settings: { keepColors: DEFAULTS.keepColors, drainGraceSeconds: DEFAULTS.drainGraceSeconds, maxDrainSeconds: DEFAULTS.maxDrainSeconds, shrink: DEFAULTS.shrink },
       warnings,
     };
   }
   const all = services.map((s) => {
     const r = readServiceSettings(s);
-    warnings.push(...r.warnings.filter((w) => [ANNOTATION_KEEP_COLORS, ANNOTATION_DRAIN_GRACE, ANNOTATION_MAX_DRAIN].some((k) => w.includes(k))));
+    warnings.push(...r.warnings.filter((w) => [ANNOTATION_KEEP_COLORS, ANNOTATION_DRAIN_GRACE, ANNOTATION_MAX_DRAIN, ANNOTATION_SHRINK].some((k) => w.includes(k))));
     return r.settings;
   });
   return {
@@ -166,6 +227,7 @@ export function appSettings(services: readonly V1Service[]): { settings: AppSett
       keepColors: Math.max(...all.map((s) => s.keepColors)),
       drainGraceSeconds: Math.max(...all.map((s) => s.drainGraceSeconds)),
       maxDrainSeconds: Math.max(...all.map((s) => s.maxDrainSeconds)),
+      shrink: all.every((s) => s.shrink),
     },
     warnings,
   };
@@ -252,6 +314,8 @@ export function colorStates(input: PlanInput): AppColors {
     };
     if (d) {
       status.deployment = ref(d, namespace);
+      const from = shrunkFrom(d);
+      if (from !== undefined && from > status.desiredReplicas) status.shrunkFrom = from;
       const created = toDate(d.metadata?.creationTimestamp as Date | string | undefined);
       if (created) status.createdAt = created;
       const ds = parseDrainStarted(annotationOf(d, ANNOTATION_DRAIN_STARTED));
@@ -363,6 +427,8 @@ export function planAppDetailed(input: PlanInput): { actions: Action[]; colors: 
       if (raw !== undefined && colors.unselectiveServices.length === 0) {
         actions.push({ type: 'clear-drain-started', color: c.color, deployment: c.deployment, value: raw });
       }
+      const back = restoreStep(c, d);
+      if (back) actions.push(back);
       continue;
     }
     // Previous colors (kept, draining, drained). Without a Service nothing is known to serve.
@@ -388,7 +454,11 @@ export function planAppDetailed(input: PlanInput): { actions: Action[]; colors: 
         message: `Deployment ${c.deployment.name}: ${ANNOTATION_DRAIN_STARTED}=${raw} is in the future (clock skew?); it is not deleted before that time plus drain-grace`,
       });
     }
-    if (c.state === 'kept') continue;
+    if (c.state === 'kept') {
+      const back = restoreStep(c, d);
+      if (back) actions.push(back);
+      continue;
+    }
 
     if (c.state === 'drained' && c.deletableAt && c.deletableAt.getTime() <= now.getTime()) {
       const since = new Date(c.deletableAt.getTime() - settings.drainGraceSeconds * 1000);
@@ -424,9 +494,115 @@ export function planAppDetailed(input: PlanInput): { actions: Action[]; colors: 
       };
       if (obs?.lastCount !== undefined && obs.unknown === undefined) a.connections = obs.lastCount;
       actions.push(a);
+      continue;
     }
+    if (input.drainRound) actions.push(...shrinkSteps(c, d, settings, now));
   }
   return { actions, colors };
+}
+
+/** The deletion cost the controller writes for a pod with `connections` (an int32, as Kubernetes reads it). */
+export function deletionCostFor(connections: number): number {
+  return Math.min(Math.max(0, Math.floor(connections)), 2 ** 31 - 1);
+}
+
+const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+
+/**
+ * A color that serves, is pending or is kept, and that the controller shrank while it drained:
+ * its replicas go back to rainbow.dev/shrunk-from, and the annotation goes (only the annotation
+ * when something else, e.g. `helm rollback`, has already scaled it back).
+ */
+function restoreStep(c: ColorStatus, d: V1Deployment): Action | undefined {
+  const to = shrunkFrom(d);
+  if (!c.deployment || annotationOf(d, ANNOTATION_SHRUNK_FROM) === undefined) return undefined;
+  const from = desiredReplicas(d);
+  const why = c.state === 'kept' ? 'is kept for rollback' : c.state === 'pending' ? 'is pending again' : 'serves again';
+  const rv = d.metadata?.resourceVersion;
+  const base = { type: 'restore-replicas' as const, color: c.color, deployment: c.deployment, ...(rv ? { resourceVersion: rv } : {}) };
+  if (to === undefined || to <= from) {
+    return { ...base, from, to: from, message: `color ${c.color} ${why} with ${plural(from, 'replica')}; removed ${ANNOTATION_SHRUNK_FROM} from Deployment ${c.deployment.name}` };
+  }
+  return { ...base, from, to, message: `color ${c.color} ${why}: scaled Deployment ${c.deployment.name} back from ${from} to ${to} replicas (its ${ANNOTATION_SHRUNK_FROM})` };
+}
+
+/**
+ * Deletion costs, and the shrink, of a previous color that is not kept, in a drain round.
+ *
+ * Costs are written whenever a counted pod's cost differs from its count. The shrink is decided
+ * on the costs as listed at the start of the round, never on the ones this round writes: those
+ * are what the API server holds, what the ReplicaSet controller will rank by and what the guard's
+ * pod cache has seen (they were written a round or more ago). When scaleDownSafety says they make
+ * every connected pod outrank the pods to remove, the color is scaled to the pods that hold
+ * connections; when they do that only for fewer pods (a pod that has just emptied still carries
+ * its old cost), to the fewest replicas they make safe (minSafeReplicas), if that is below the
+ * replicas now; else the round only writes the costs and the next one decides again.
+ *
+ * In a round that scales, only the costs that move an empty pod earlier (down to 0) are written
+ * along: whichever of them the ReplicaSet controller or the guard sees first, no connected pod
+ * can end up among the pods removed. A connected pod's lower count waits for the next round (a
+ * lower cost could let it overtake an empty pod whose new cost has not landed). A color whose
+ * counts keep moving (clients leaving every second) thus shrinks as soon as its order allows, not
+ * only in a round where no count changed.
+ */
+function shrinkSteps(c: ColorStatus, d: V1Deployment, settings: AppSettings, now: Date): Action[] {
+  const obs = c.observation;
+  const deployment = c.deployment;
+  if (!settings.shrink || !obs?.pods || !deployment) return [];
+  const stale = obs.pods
+    .filter((p) => p.connections !== undefined && p.rank.deletionCost !== deletionCostFor(p.connections))
+    .map((p) => ({ name: p.name, cost: deletionCostFor(p.connections!), earlierAndEmpty: p.connections === 0 && deletionCostFor(0) < p.rank.deletionCost }));
+  const write = (pods: typeof stale): Action[] =>
+    pods.length > 0 ? [{ type: 'set-deletion-cost', color: c.color, deployment, pods: pods.map(({ name, cost }) => ({ name, cost })) }] : [];
+  const costs = write(stale);
+
+  // A color that read 0 from every pod is deleted after drain-grace, never shrunk.
+  if (c.state !== 'draining' || !c.drainStartedAt) return costs;
+  if (c.drainStartedAt.getTime() + settings.drainGraceSeconds * 1000 > now.getTime()) return costs;
+  const from = desiredReplicas(d);
+  const connected = obs.pods.filter((p) => (p.connections ?? 0) > 0);
+  const to = Math.max(1, connected.length);
+  if (to >= from) return costs;
+  const held = (reason: string): Action[] => [...costs, { type: 'shrink-held', color: c.color, deployment, from, to, reason }];
+
+  if (obs.unknown !== undefined) return held(`connections unknown: ${obs.unknown}`);
+  const uncounted = obs.pods.find((p) => p.connections === undefined);
+  if (uncounted) return held(`pod ${uncounted.name} was not counted (${uncounted.unknown ?? 'no count'})`);
+  const st = d.status ?? {};
+  if ((st.observedGeneration ?? 0) < (d.metadata?.generation ?? 0) || (st.replicas ?? 0) !== from || (st.updatedReplicas ?? 0) !== from || obs.pods.length !== from) {
+    return held(
+      `Deployment not settled (spec.replicas ${from}, status.replicas ${st.replicas ?? 0}, updated ${st.updatedReplicas ?? 0}, ` +
+        `generation ${d.metadata?.generation ?? 0} observed ${st.observedGeneration ?? 0}, ${plural(obs.pods.length, 'active pod')} at the last count)`,
+    );
+  }
+  const counted = obs.pods.map((p) => ({ rank: p.rank, connections: p.connections! }));
+  const safety = scaleDownSafety(counted, to);
+  const target = safety.safe ? to : safety.minSafeReplicas;
+  if (target >= from) {
+    const risk = safety.atRisk.map((p) => `${p.rank.name} (${plural(p.connections, 'connection')})`).join(', ');
+    const next = stale.length > 0 ? `; writing ${plural(stale.length, 'deletion cost')} now, deciding again at the next round` : '';
+    return held(`scaling to ${to} could remove ${risk}: by the pods' current ranks the ReplicaSet controller is not sure to take the empty ones first (fewest safe replicas ${safety.minSafeReplicas})${next}`);
+  }
+  const total = connected.reduce((n, p) => n + (p.connections ?? 0), 0);
+  const rv = d.metadata?.resourceVersion;
+  const rest = target - to;
+  return [
+    {
+      type: 'shrink',
+      color: c.color,
+      deployment,
+      ...(rv ? { resourceVersion: rv } : {}),
+      from,
+      to: target,
+      shrunkFrom: Math.max(shrunkFrom(d) ?? from, from),
+      connections: total,
+      message:
+        `color ${c.color}: ${connected.length} of ${plural(from, 'pod')} still hold connections (${total} established); ` +
+        `scaled Deployment ${deployment.name} from ${from} to ${target} replicas` +
+        (rest > 0 ? ` (${plural(rest, 'more empty pod')} ${rest === 1 ? 'goes' : 'go'} once ${rest === 1 ? 'its' : 'their'} deletion cost${rest === 1 ? ' is' : 's are'} written)` : ''),
+    },
+    ...write(stale.filter((p) => p.earlierAndEmpty)),
+  ];
 }
 
 /** A probe's result for one color: the sum of the pods' counts, or why it is incomplete. */
@@ -435,6 +611,8 @@ export interface ProbeResult {
   count: number;
   /** Set when any pod could not be asked, or the pods could not be listed. */
   unknown?: string;
+  /** The color's active pods with their counts (probe.ts), when they were listed. */
+  pods?: PodObservation[];
 }
 
 /**
@@ -444,6 +622,7 @@ export interface ProbeResult {
  */
 export function nextObservation(prev: DrainObservation | undefined, probe: ProbeResult, now: Date): DrainObservation {
   const next: DrainObservation = { lastCount: probe.count, observedAt: now };
+  if (probe.pods) next.pods = probe.pods;
   if (probe.unknown !== undefined) {
     next.unknown = probe.unknown;
     return next;

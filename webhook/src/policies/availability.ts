@@ -5,6 +5,8 @@ import {
   ANNOTATION_DRAIN_GRACE,
   ANNOTATION_KEEP_COLORS,
   ANNOTATION_MAX_DRAIN,
+  ANNOTATION_SHRINK,
+  ANNOTATION_SHRUNK_FROM,
   DEFAULTS,
   LABEL_APP,
   LABEL_COLOR,
@@ -19,16 +21,36 @@ export function desiredReplicas(d: V1Deployment): number {
 }
 
 /**
+ * rainbow.dev/shrunk-from: the replicas a draining color had before the controller shrank it, when
+ * that is a whole number above 0 (anything else is ignored).
+ */
+export function shrunkFrom(d: V1Deployment | null | undefined): number | undefined {
+  const raw = annotationOf(d, ANNOTATION_SHRUNK_FROM)?.trim();
+  if (raw === undefined || !/^\d+$/.test(raw)) return undefined;
+  const n = Number(raw);
+  return n > 0 && Number.isSafeInteger(n) ? n : undefined;
+}
+
+/** The Deployment runs fewer replicas than before the controller shrank it (shrunk-from > spec.replicas). */
+export function isShrunk(d: V1Deployment | null | undefined): boolean {
+  const from = d ? shrunkFrom(d) : undefined;
+  return from !== undefined && from > desiredReplicas(d!);
+}
+
+/**
  * DESIGN's rule: the controller has observed the current generation, and updated == available ==
  * spec.replicas > 0. readyReplicas and status.replicas are deliberately not used: they also count
  * pods of old ReplicaSets and terminating pods. A Deployment being deleted is never Available
- * (DESIGN is silent; switching a Service to it would strand the Service).
+ * (DESIGN is silent; switching a Service to it would strand the Service). Neither is a color the
+ * controller shrank while it drained (rainbow.dev/shrunk-from above spec.replicas): a rollback to
+ * it waits until its replicas are back, so it never gets the traffic of the full color on one pod.
  */
 export function isDeploymentAvailable(d: V1Deployment | null | undefined): boolean {
   if (!d || isBeingDeleted(d)) return false;
   const want = desiredReplicas(d);
   const st = d.status ?? {};
   return (
+    !isShrunk(d) &&
     (st.observedGeneration ?? 0) >= (d.metadata?.generation ?? 0) &&
     want > 0 &&
     (st.updatedReplicas ?? 0) === want &&
@@ -43,6 +65,9 @@ export function unavailability(d: V1Deployment | null | undefined): string | und
   if (isBeingDeleted(d)) return `is being deleted (Deployment ${d.metadata?.name})`;
   const want = desiredReplicas(d);
   if (want === 0) return `is scaled to 0 (Deployment ${d.metadata?.name})`;
+  if (isShrunk(d)) {
+    return `is shrunk to ${want} of its ${shrunkFrom(d)} replicas while it drained (Deployment ${d.metadata?.name}, ${ANNOTATION_SHRUNK_FROM}); rainbow-controller scales it back before it can serve`;
+  }
   const st = d.status ?? {};
   if ((st.observedGeneration ?? 0) < (d.metadata?.generation ?? 0)) {
     return `is not Available yet (generation ${d.metadata?.generation} not yet rolled out)`;
@@ -93,6 +118,8 @@ export interface ServiceSettings {
   keepColors: number;
   drainGraceSeconds: number;
   maxDrainSeconds: number;
+  /** Shrink a draining color to the pods that still hold connections (rainbow.dev/shrink). */
+  shrink: boolean;
 }
 
 export interface SettingsResult {
@@ -110,6 +137,7 @@ export function readServiceSettings(svc: V1Service): SettingsResult {
     keepColors: DEFAULTS.keepColors,
     drainGraceSeconds: DEFAULTS.drainGraceSeconds,
     maxDrainSeconds: DEFAULTS.maxDrainSeconds,
+    shrink: DEFAULTS.shrink,
   };
   const ignored = (key: string, value: string, why: string, used: string) =>
     warnings.push(`Service ${name}: ignoring ${key}=${JSON.stringify(value)} (${why}); using ${used}`);
@@ -137,6 +165,13 @@ export function readServiceSettings(svc: V1Service): SettingsResult {
     const parsed = tryParseDuration(raw);
     if (parsed.ok) settings[field] = parsed.seconds;
     else ignored(key, raw, parsed.error, formatDuration(DEFAULTS[field]));
+  }
+
+  const shrink = annotationOf(svc, ANNOTATION_SHRINK);
+  if (shrink !== undefined) {
+    const v = shrink.trim().toLowerCase();
+    if (v === 'true' || v === 'false') settings.shrink = v === 'true';
+    else ignored(ANNOTATION_SHRINK, shrink, 'expected true or false', String(DEFAULTS.shrink));
   }
   return { settings, warnings };
 }

@@ -1,16 +1,18 @@
-// The delete guard: may this DELETE (or scale to zero) stop a color? Pure, in two steps, because
-// the last rule needs each pod's connection count and asking pods is I/O:
+// The guard: may this request stop a color (DELETE, scale to 0), remove some of its pods (scale
+// down, a pod DELETE or eviction) or replace them all (a pod template change)? Pure, in two steps,
+// because the last rule needs each pod's connection count and asking pods is I/O:
 //
 //   planDeleteGuard(req, snapshot)  → decided, or the pods to ask
 //   decideFromCounts(plan, reports) → the decision once the pods have answered
 //
-// The caller's recipe (see guard-subject.ts): guardFetch(req) says which namespace and which
-// Deployment to GET; guardScope(req, deployment) names the app and color whose Services and Pods
-// to read. Then build a GuardSnapshot and call planDeleteGuard.
+// The caller's recipe (see guard-subject.ts): guardFetch(req) says what to GET; guardScope(req,
+// fetched) names the app and color whose Services and Pods (or Deployments) to read. Then build a
+// GuardSnapshot and call planDeleteGuard.
 //
-// Rule order is DESIGN's. Where DESIGN is silent about ReplicaSets that their own Deployment
-// retires, the guard steps aside (see rule 2b), because refusing would wedge the Deployment
-// controller while protecting nothing that the rollout is not already replacing.
+// Rule order is DESIGN's. A color that serves a Service is refused only what stops it: its pods
+// keep their normal lifecycle (HPA, node drains, rollouts). Where DESIGN is silent about
+// ReplicaSets that their own Deployment retires, the guard steps aside (see retiredByOwner),
+// because refusing would wedge the Deployment controller while protecting nothing.
 import type { V1Deployment, V1Pod, V1ReplicaSet, V1Service } from '@kubernetes/client-node';
 import {
   ANNOTATION_CONNECTIONS_PATH,
@@ -19,25 +21,29 @@ import {
   ANNOTATION_FORCE_DELETE,
   ANNOTATION_MAX_DRAIN,
   ANNOTATION_PENDING_COLOR,
+  ANNOTATION_POD_DELETION_COST,
   DEFAULTS,
   LABEL_APP,
   LABEL_COLOR,
 } from '../contract.js';
 import type { AdmissionRequest } from '../admission/review.js';
 import { allowed, denied, withWarnings, type Decision } from '../admission/responses.js';
-import { appOf, colorOfService, desiredReplicas, readServiceSettings } from './availability.js';
+import { appOf, colorOfService, deploymentOfColor, desiredReplicas, readServiceSettings } from './availability.js';
 import { formatDuration } from './durations.js';
 import {
   appAndColor,
   classifyGuardRequest,
+  STOPPING_ACTIONS,
+  withFetched,
   workloadSelector,
   type GuardAction,
   type GuardedRequest,
   type WorkloadKind,
 } from './guard-subject.js';
 import { annotationOf, isBeingDeleted, matchesSelector, toDate, type HasMetadata } from './objects.js';
+import { isActivePod, removalRank, scaleDownSafety, type CountedPod, type RemovalRank } from './removal-order.js';
 
-export { guardFetch, guardScope, type GuardFetch, type GuardScope } from './guard-subject.js';
+export { guardFetch, guardScope, type GuardFetch, type GuardFetched, type GuardScope } from './guard-subject.js';
 
 /**
  * What the caller read from the cluster just before planning. Lists may hold more than needed
@@ -46,12 +52,18 @@ export { guardFetch, guardScope, type GuardFetch, type GuardScope } from './guar
 export interface GuardSnapshot {
   /** status.phase of the request's namespace; 'Terminating' once it is being deleted. Undefined if unknown. */
   namespacePhase?: string;
-  /** The Deployment named by guardFetch(req).deploymentName; null when it was not found. */
+  /** The Deployment named by guardFetch(req).deploymentName, or the fetched ReplicaSet's owner; null when not found. */
   deployment?: V1Deployment | null;
+  /** The ReplicaSet named by guardFetch(req).replicaSetName; null when not found. */
+  replicaSet?: V1ReplicaSet | null;
+  /** The pod named by guardFetch(req).podName; null when not found. */
+  pod?: V1Pod | null;
   /** Services in the namespace labelled rainbow.dev/app=<app> (guardScope().app). */
   services: V1Service[];
-  /** Pods in the namespace of the color (guardScope()), any phase. */
+  /** Pods in the namespace of the color (guardScope().reads 'color-pods'), any phase. */
   pods: V1Pod[];
+  /** Deployments of the app (guardScope().reads 'app-deployments'): a pod request finds its color's here. */
+  appDeployments?: V1Deployment[];
   /** The time the snapshot was read; max-drain is measured against it. */
   now: Date;
 }
@@ -72,7 +84,7 @@ export type PodReport =
   | { name: string; ok: true; established: number; ports?: Record<string, number> }
   | { name: string; ok: false; error: string; reason?: string };
 
-/** The object being stopped, for messages. */
+/** The object acted on, for messages. */
 export interface GuardSubject {
   action: GuardAction;
   kind: WorkloadKind;
@@ -80,14 +92,25 @@ export interface GuardSubject {
   namespace: string;
   app: string;
   color: string;
-  /** The Deployment that owns the color (a ReplicaSet's owner), when there is one. */
+  /** The Deployment that owns the color (a ReplicaSet's or a pod's), when there is one. */
   deploymentName?: string;
+  /** A scale: replicas before and after. */
+  replicas?: { from: number; to: number };
+}
+
+/** A scale-down to k > 0: every active pod of the workload, ranked as the ReplicaSet controller ranks them. */
+export interface ScaleDownPlan {
+  to: number;
+  /** Active pods; those not in `pods` (not running, no IP) hold no connections. */
+  active: RemovalRank[];
 }
 
 export interface AskPodsPlan {
   kind: 'ask-pods';
   pods: PodTarget[];
   subject: GuardSubject;
+  /** Set for a scale-down to k > 0: connected pods may stay if they are sure to outlast the removed ones. */
+  scaleDown?: ScaleDownPlan;
   /** Carried into the final decision. */
   warnings: string[];
 }
@@ -104,21 +127,52 @@ const decided = (decision: Decision): GuardPlan => ({ kind: 'decided', decision 
 // --- messages ---------------------------------------------------------------------------------
 
 function describeSubject(s: GuardSubject): string {
-  const owner = s.kind === 'ReplicaSet' && s.deploymentName ? `Deployment ${s.deploymentName}, ` : '';
-  return `${s.kind} ${s.namespace}/${s.name} (${owner}app ${s.app}, color ${s.color})`;
+  const owner = s.kind !== 'Deployment' && s.deploymentName ? `Deployment ${s.deploymentName}, ` : '';
+  const kind = s.kind === 'Pod' ? 'pod' : s.kind;
+  return `${kind} ${s.namespace}/${s.name} (${owner}app ${s.app}, color ${s.color})`;
+}
+
+function replicasText(s: GuardSubject): string {
+  return s.replicas ? `from ${s.replicas.from} to ${s.replicas.to} replica${s.replicas.to === 1 ? '' : 's'}` : 'down';
 }
 
 function refusal(s: GuardSubject): string {
-  return s.action === 'delete' ? `Refusing to delete ${describeSubject(s)}` : `Refusing to scale ${describeSubject(s)} to 0`;
+  switch (s.action) {
+    case 'delete':
+    case 'pod-delete':
+      return `Refusing to delete ${describeSubject(s)}`;
+    case 'scale-to-zero':
+      return `Refusing to scale ${describeSubject(s)} to 0`;
+    case 'scale-down':
+      return `Refusing to scale ${describeSubject(s)} ${replicasText(s)}`;
+    case 'template-change':
+      return `Refusing to change the pod template of ${describeSubject(s)}, which replaces every pod`;
+    case 'pod-evict':
+      return `Not evicting ${describeSubject(s)} yet`;
+  }
 }
 
 function gerund(s: GuardSubject): string {
-  return s.action === 'delete' ? 'deleting it' : 'scaling it to 0';
+  switch (s.action) {
+    case 'delete':
+      return 'deleting it';
+    case 'scale-to-zero':
+      return 'scaling it to 0';
+    case 'scale-down':
+      return `scaling it ${replicasText(s)}`;
+    case 'template-change':
+      return 'replacing its pods';
+    case 'pod-delete':
+      return 'deleting the pod';
+    case 'pod-evict':
+      return 'evicting the pod';
+  }
 }
 
-/** The object a user annotates to force: the color's Deployment, else the workload itself. */
+/** The object a user annotates to force: the pod itself, the color's Deployment, else the workload. */
 function forceCommand(s: GuardSubject): string {
-  const [kind, name] = s.deploymentName ? ['deployment', s.deploymentName] : [s.kind.toLowerCase(), s.name];
+  const [kind, name] =
+    s.kind === 'Pod' ? ['pod', s.name] : s.deploymentName ? ['deployment', s.deploymentName] : [s.kind.toLowerCase(), s.name];
   return `kubectl annotate ${kind} ${name} -n ${s.namespace} ${ANNOTATION_FORCE_DELETE}=true`;
 }
 
@@ -126,18 +180,33 @@ function statusCommand(s: GuardSubject): string {
   return `kubectl rainbow status ${s.app} -n ${s.namespace}`;
 }
 
-function waitOrForce(s: GuardSubject): string {
-  return `Wait for them to close and retry (watch: ${statusCommand(s)}), or force: ${forceCommand(s)}`;
+function waitOrForce(s: GuardSubject, first = true): string {
+  const retry = s.action === 'pod-evict' ? 'the eviction is retried (kubectl drain does so on this 429) and succeeds once they close' : 'wait for them to close and retry';
+  return `${first ? retry[0]!.toUpperCase() + retry.slice(1) : retry} (watch: ${statusCommand(s)}), or force: ${forceCommand(s)}`;
+}
+
+/** Evictions are refused with 429 Too Many Requests, the code `kubectl drain` and the cluster autoscaler retry on. */
+function refusalCode(s: GuardSubject): number {
+  return s.action === 'pod-evict' ? 429 : 403;
 }
 
 // --- step 1 -----------------------------------------------------------------------------------
 
 /** Applies DESIGN's rules up to the connection count. Pure: everything comes from req and snapshot. */
 export function planDeleteGuard(req: AdmissionRequest, snapshot: GuardSnapshot): GuardPlan {
-  const g = classifyGuardRequest(req);
-  if (!g.guarded) return decided(allowed(undefined, g.reason));
+  const c = classifyGuardRequest(req);
+  if (!c.guarded) return decided(allowed(undefined, c.reason));
+  const g = withFetched(c, snapshot);
+  return g.kind === 'Pod' ? planPod(g, snapshot) : planWorkload(g, snapshot);
+}
 
+function planWorkload(g: GuardedRequest, snapshot: GuardSnapshot): GuardPlan {
   const deployment = snapshot.deployment ?? undefined;
+  // A Scale carries nothing of its workload: without the workload there is nothing to protect.
+  const scaled = g.kind === 'Deployment' ? snapshot.deployment : snapshot.replicaSet;
+  if ((g.fetchDeployment === g.name || g.fetchReplicaSet) && !g.workload && !scaled) {
+    return decided(allowed(`${g.kind} ${g.namespace}/${g.name} was not found`, 'not-found'));
+  }
   const ac = appAndColor(g, deployment);
   if (!ac) {
     return decided(allowed(`${g.kind} ${g.namespace}/${g.name} is not a rainbow color (no ${LABEL_APP} and color labels)`, 'not-rainbow'));
@@ -147,25 +216,15 @@ export function planDeleteGuard(req: AdmissionRequest, snapshot: GuardSnapshot):
   const colorDeployment: V1Deployment | undefined =
     g.kind === 'Deployment' ? ((g.workload as V1Deployment | undefined) ?? deployment) : ownerIfCurrent(g, deployment);
   const subject: GuardSubject = { action: g.action, kind: g.kind, name: g.name, namespace: g.namespace, ...ac };
+  if (g.replicas) subject.replicas = g.replicas;
   if (g.kind === 'Deployment') subject.deploymentName = g.name;
   else if (colorDeployment?.metadata?.name) subject.deploymentName = colorDeployment.metadata.name;
   const warnings: string[] = [];
 
   // Rule 1: force. The annotation counts on the object before or after the request (annotate and
   // scale in one apply), and on the color's Deployment (a ReplicaSet or a Scale carries none).
-  const forceSources: Array<HasMetadata | undefined> = [g.workload, g.updated, colorDeployment];
-  const forceValues = forceSources.map((o) => annotationOf(o, ANNOTATION_FORCE_DELETE)).filter((v): v is string => v !== undefined);
-  if (forceValues.some((v) => v.trim().toLowerCase() === 'true')) {
-    return decided(
-      withWarnings(
-        allowed(undefined, 'forced'),
-        `${describeSubject(subject)} has ${ANNOTATION_FORCE_DELETE}=true: ${gerund(subject)} without checking connections; any still open will be cut`,
-      ),
-    );
-  }
-  if (forceValues.length > 0) {
-    warnings.push(`${ANNOTATION_FORCE_DELETE}=${JSON.stringify(forceValues[0])} is ignored; only "true" forces`);
-  }
+  const forced = forceRule(subject, [g.workload, g.updated, colorDeployment], warnings);
+  if (forced) return decided(forced);
 
   // Rule 2: the namespace is going away, so is everything in it.
   if (snapshot.namespacePhase === 'Terminating') {
@@ -183,39 +242,17 @@ export function planDeleteGuard(req: AdmissionRequest, snapshot: GuardSnapshot):
     }
   }
 
-  // Rule 2b (our choice, DESIGN is silent): ReplicaSets retired by their own Deployment.
+  // Rule 2b (our choice, DESIGN is silent): ReplicaSets retired or scaled by their own Deployment.
   if (rs) {
     const retired = retiredByOwner(g, rs, deployment);
     if (retired) return decided(withWarnings(allowed(retired.message, retired.reason), ...warnings));
   }
 
-  // Rule 3: a color that serves a Service is never stopped; the Service would lose its endpoints.
+  // Rule 3: a serving color is never stopped (the Service would lose its endpoints); anything
+  // short of stopping it is its normal lifecycle.
   const appServices = snapshot.services.filter((s) => appOf(s) === ac.app);
-  const serving = appServices.filter((s) => colorOfService(s) === ac.color);
-  if (serving.length > 0) {
-    const names = serving.map((s) => s.metadata?.name ?? '(unnamed)').join(', ');
-    const plural = serving.length > 1 ? 's' : '';
-    return decided(
-      withWarnings(
-        denied(
-          `${refusal(subject)}: color ${ac.color} is serving Service${plural} ${names} (spec.selector ${colorLabel(ac.color)}); ` +
-            `${gerund(subject)} would leave ${serving.length > 1 ? 'them' : 'it'} without endpoints. ` +
-            `Deploy another color and let the Service move to it (watch: ${statusCommand(subject)}), or force: ${forceCommand(subject)}`,
-          403,
-          'serving',
-        ),
-        ...warnings,
-      ),
-    );
-  }
-
-  for (const s of appServices) {
-    if (annotationOf(s, ANNOTATION_PENDING_COLOR) === ac.color) {
-      warnings.push(
-        `Service ${s.metadata?.name} is waiting to switch to color ${ac.color} (${ANNOTATION_PENDING_COLOR}); it will keep serving ${colorOfService(s) ?? 'its current color'}`,
-      );
-    }
-  }
+  const serving = servingRule(subject, appServices, warnings);
+  if (serving) return decided(serving);
 
   // Rule 4: past max-drain the color goes even with connections. The longest max-drain among the
   // app's Services counts (DESIGN names "the Service's"; with several, the most patient wins).
@@ -228,21 +265,98 @@ export function planDeleteGuard(req: AdmissionRequest, snapshot: GuardSnapshot):
   // Rule 5: ask every running pod of the workload.
   const selector = workloadSelector(g.kind === 'Deployment' ? colorDeployment : rs, ac.app, ac.color);
   const portSource = colorDeployment ?? rs;
-  const pods: PodTarget[] = [];
-  for (const pod of snapshot.pods) {
-    if (!isAskable(pod) || !matchesSelector(pod.metadata?.labels, selector)) continue;
-    const target = podTarget(pod, portSource, warnings);
-    pods.push(target);
-  }
+  const own = snapshot.pods.filter((p) => matchesSelector(p.metadata?.labels, selector));
+  const pods: PodTarget[] = own.filter(isAskable).map((p) => podTarget(p, portSource, warnings));
   if (pods.length === 0) {
     return decided(withWarnings(allowed(`${describeSubject(subject)} has no running pods`, 'no-pods'), ...warnings));
   }
   pods.sort((a, b) => a.name.localeCompare(b.name));
-  return { kind: 'ask-pods', pods, subject, warnings };
+  const plan: AskPodsPlan = { kind: 'ask-pods', pods, subject, warnings };
+  if (g.action === 'scale-down' && g.replicas) {
+    plan.scaleDown = { to: g.replicas.to, active: own.filter(isActivePod).map(removalRank) };
+  }
+  return plan;
 }
 
-function colorLabel(color: string): string {
-  return `${LABEL_COLOR}=${color}`;
+/** A pod DELETE or eviction: only a pod of a color that serves nothing, running, with connections, is kept. */
+function planPod(g: GuardedRequest, snapshot: GuardSnapshot): GuardPlan {
+  const pod = g.pod;
+  const what = `pod ${g.namespace}/${g.name}`;
+  if (!pod) return decided(allowed(`${what} was not found`, 'not-found'));
+  // The kubelet's final DELETE after a graceful one, or a second delete: stopping it has begun.
+  if (isBeingDeleted(pod)) return decided(allowed(`${what} is already being deleted`, 'already-deleting'));
+  const ac = appAndColor(g, undefined);
+  if (!ac) return decided(allowed(`${what} is not a rainbow color's (no ${LABEL_APP} and ${LABEL_COLOR} labels)`, 'not-rainbow'));
+  if (!isAskable(pod)) return decided(allowed(`${what} is not running, so it holds no connections`, 'no-pods'));
+
+  const colorDeployment = deploymentOfColor(snapshot.appDeployments ?? [], ac.app, ac.color);
+  const subject: GuardSubject = { action: g.action, kind: 'Pod', name: g.name, namespace: g.namespace, ...ac };
+  if (colorDeployment?.metadata?.name) subject.deploymentName = colorDeployment.metadata.name;
+  const warnings: string[] = [];
+
+  const forced = forceRule(subject, [pod, colorDeployment], warnings);
+  if (forced) return decided(forced);
+  if (snapshot.namespacePhase === 'Terminating') {
+    return decided(allowed(`namespace ${g.namespace} is terminating`, 'namespace-terminating'));
+  }
+  // Garbage collection of a deleted color, or a pod no Deployment of rainbow's runs.
+  if (!colorDeployment) return decided(allowed(`${describeSubject(subject)} belongs to no Deployment of its color`, 'owner-gone'));
+  if (isBeingDeleted(colorDeployment)) {
+    return decided(allowed(`the Deployment ${subject.deploymentName} of ${describeSubject(subject)} is being deleted`, 'owner-deleting'));
+  }
+
+  const appServices = snapshot.services.filter((s) => appOf(s) === ac.app);
+  const serving = servingRule(subject, appServices, warnings);
+  if (serving) return decided(serving);
+
+  const drain = drainState(subject, colorDeployment, appServices, snapshot.now);
+  warnings.push(...drain.warnings);
+  if (drain.past) return decided(withWarnings(allowed(undefined, 'max-drain'), drain.past, ...warnings));
+
+  return { kind: 'ask-pods', pods: [podTarget(pod, colorDeployment, warnings)], subject, warnings };
+}
+
+/** Rule 1: rainbow.dev/force-delete=true on any of `sources`; other values are ignored with a warning. */
+function forceRule(subject: GuardSubject, sources: Array<HasMetadata | null | undefined>, warnings: string[]): Decision | undefined {
+  const values = sources.map((o) => annotationOf(o, ANNOTATION_FORCE_DELETE)).filter((v): v is string => v !== undefined);
+  if (values.some((v) => v.trim().toLowerCase() === 'true')) {
+    return withWarnings(
+      allowed(undefined, 'forced'),
+      `${describeSubject(subject)} has ${ANNOTATION_FORCE_DELETE}=true: ${gerund(subject)} without checking connections; any still open will be cut`,
+    );
+  }
+  if (values.length > 0) warnings.push(`${ANNOTATION_FORCE_DELETE}=${JSON.stringify(values[0])} is ignored; only "true" forces`);
+  return undefined;
+}
+
+/** Rule 3: the decision for a color that serves a Service, undefined when it serves none. */
+function servingRule(subject: GuardSubject, appServices: V1Service[], warnings: string[]): Decision | undefined {
+  const serving = appServices.filter((s) => colorOfService(s) === subject.color);
+  if (serving.length > 0) {
+    const names = serving.map((s) => s.metadata?.name ?? '(unnamed)').join(', ');
+    const plural = serving.length > 1 ? 's' : '';
+    if (!STOPPING_ACTIONS.has(subject.action)) {
+      return withWarnings(allowed(`color ${subject.color} serves Service${plural} ${names}: its pods follow their normal lifecycle`, 'serving'), ...warnings);
+    }
+    return withWarnings(
+      denied(
+        `${refusal(subject)}: color ${subject.color} is serving Service${plural} ${names} (spec.selector ${LABEL_COLOR}=${subject.color}); ` +
+          `${gerund(subject)} would leave ${serving.length > 1 ? 'them' : 'it'} without endpoints. ` +
+          `Deploy another color and let the Service move to it (watch: ${statusCommand(subject)}), or force: ${forceCommand(subject)}`,
+        403,
+        'serving',
+      ),
+      ...warnings,
+    );
+  }
+  for (const s of appServices) {
+    if (annotationOf(s, ANNOTATION_PENDING_COLOR) === subject.color) {
+      warnings.push(
+        `Service ${s.metadata?.name} is waiting to switch to color ${subject.color} (${ANNOTATION_PENDING_COLOR}); it will keep serving ${colorOfService(s) ?? 'its current color'}`,
+      );
+    }
+  }
+  return undefined;
 }
 
 /** A ReplicaSet's owner, when the snapshot's Deployment is that owner (same name and uid). */
@@ -255,16 +369,16 @@ function ownerIfCurrent(g: GuardedRequest, deployment: V1Deployment | undefined)
 const REVISION = 'deployment.kubernetes.io/revision';
 
 /**
- * The Deployment controller scales old ReplicaSets to 0 during every rollout and deletes them past
- * revisionHistoryLimit. Both are allowed:
+ * The Deployment controller scales old ReplicaSets down during every rollout, deletes them past
+ * revisionHistoryLimit, and scales its current one to its own replicas. These are allowed:
  *  - DELETE of a ReplicaSet already at 0 replicas stops nothing (history cleanup);
- *  - scaling to 0 a ReplicaSet that is not its live owner's current revision, while the owner
- *    still wants pods, is a rollout inside one color: the new ReplicaSet takes over.
- * Scaling the owner's current ReplicaSet to 0, or any ReplicaSet once the owner is at 0, is
- * guarded like the color itself: `deployments/scale` requests carry no labels, so an objectSelector
- * never sends them to the webhook, and this is where `kubectl scale deployment --replicas=0`
- * is caught. A denial leaves the pods running and the Deployment controller retries until the
- * connections are gone.
+ *  - scaling down a ReplicaSet that is not its live owner's current revision, while the owner
+ *    still wants pods, is a rollout inside one color: the new ReplicaSet takes over;
+ *  - scaling the current ReplicaSet down to exactly its owner's replicas (k > 0) follows a change
+ *    of the Deployment, which the guard reviewed itself.
+ * Scaling the owner's current ReplicaSet to 0, or below its owner's replicas, or any ReplicaSet
+ * once the owner is at 0, is guarded like the color itself. A denial leaves the pods running and
+ * the Deployment controller retries until the connections are gone.
  */
 function retiredByOwner(
   g: GuardedRequest,
@@ -274,11 +388,17 @@ function retiredByOwner(
   if (g.action === 'delete' && (rs.spec?.replicas ?? 1) === 0) {
     return { message: `ReplicaSet ${g.namespace}/${g.name} is at 0 replicas; deleting it stops no pods`, reason: 'no-pods' };
   }
-  if (g.action !== 'scale-to-zero' || !g.ownerRef || !owner) return undefined;
-  if (desiredReplicas(owner) === 0) return undefined;
+  if ((g.action !== 'scale-to-zero' && g.action !== 'scale-down') || !g.ownerRef || !owner) return undefined;
+  const wanted = desiredReplicas(owner);
+  if (wanted === 0) return undefined;
   const rsRevision = annotationOf(rs, REVISION);
   const ownerRevision = annotationOf(owner, REVISION);
-  if (rsRevision !== undefined && ownerRevision !== undefined && rsRevision === ownerRevision) return undefined;
+  if (rsRevision !== undefined && ownerRevision !== undefined && rsRevision === ownerRevision) {
+    if (g.action === 'scale-down' && g.replicas?.to === wanted) {
+      return { message: `ReplicaSet ${g.namespace}/${g.name} follows its Deployment ${owner.metadata?.name} to ${wanted} replicas`, reason: 'follows-owner' };
+    }
+    return undefined;
+  }
   return {
     message: `ReplicaSet ${g.namespace}/${g.name} (revision ${rsRevision ?? '?'}) is being replaced by the rollout of Deployment ${owner.metadata?.name} (revision ${ownerRevision ?? '?'})`,
     reason: 'rollout',
@@ -357,10 +477,18 @@ function portBreakdown(ports: Record<string, number> | undefined): string {
   return parts.length > 0 ? ` (${parts.join(', ')})` : '';
 }
 
+interface Busy {
+  target: PodTarget;
+  established: number;
+  ports?: Record<string, number>;
+}
+
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
 /** The last rule, once every pod of the plan has been asked. A pod without a report is unknown. */
 export function decideFromCounts(plan: AskPodsPlan, reports: readonly PodReport[], opts: CountOptions = { onUnknown: 'deny' }): Decision {
   const byPod = new Map(reports.map((r) => [r.name, r]));
-  const busy: Array<{ target: PodTarget; established: number; ports?: Record<string, number> }> = [];
+  const busy: Busy[] = [];
   const unknown: Array<{ target: PodTarget; error: string }> = [];
   for (const target of plan.pods) {
     const r = byPod.get(target.name);
@@ -373,35 +501,37 @@ export function decideFromCounts(plan: AskPodsPlan, reports: readonly PodReport[
     }
   }
   const s = plan.subject;
+  const code = refusalCode(s);
   const unknownText = unknown
     .map((u) => `pod ${u.target.name} (${hostPort(u.target)}${u.target.path}): ${u.error}`)
     .join('; ');
 
-  if (busy.length > 0) {
-    const total = busy.reduce((n, b) => n + b.established, 0);
-    const perPod = busy.map((b) => `${b.target.name}: ${b.established}${portBreakdown(b.ports)}`).join(', ');
-    const alsoUnknown = unknown.length > 0 ? ` Could not ask ${unknownText}.` : '';
+  if (unknown.length > 0 && opts.onUnknown === 'deny' && busy.length === 0) {
     return withWarnings(
       denied(
-        `${refusal(s)}: ${total} established connection${total === 1 ? '' : 's'} still open — ${perPod}.${alsoUnknown} ${waitOrForce(s)}`,
-        403,
-        'connections',
+        `${refusal(s)}: could not ask ${unknownText}. Its connections are unknown, so the request is refused ` +
+          `(the webhook's --on-unknown=allow relaxes this). Check the pod's reporter sidecar (${statusCommand(s)}), or force: ${forceCommand(s)}`,
+        code,
+        'unknown-pod',
       ),
       ...plan.warnings,
     );
   }
+  if (plan.scaleDown && busy.length > 0 && (unknown.length === 0 || opts.onUnknown === 'allow')) {
+    const kept = scaleDownDecision(plan, plan.scaleDown, busy);
+    if (kept) return withWarnings(kept, ...plan.warnings);
+  }
+  if (busy.length > 0) {
+    const total = busy.reduce((n, b) => n + b.established, 0);
+    const perPod = busy.map((b) => `${b.target.name}: ${b.established}${portBreakdown(b.ports)}`).join(', ');
+    const alsoUnknown = unknown.length > 0 ? ` Could not ask ${unknownText}.` : '';
+    const way = plan.scaleDown ? `${scaleFloor(plan.scaleDown, busy)} ${waitOrForce(s, false)}` : ` ${waitOrForce(s)}`;
+    return withWarnings(
+      denied(`${refusal(s)}: ${plural(total, 'established connection')} still open — ${perPod}.${alsoUnknown}${way}`, code, 'connections'),
+      ...plan.warnings,
+    );
+  }
   if (unknown.length > 0) {
-    if (opts.onUnknown === 'deny') {
-      return withWarnings(
-        denied(
-          `${refusal(s)}: could not ask ${unknownText}. Its connections are unknown, so the request is refused ` +
-            `(the webhook's --on-unknown=allow relaxes this). Check the pod's reporter sidecar (${statusCommand(s)}), or force: ${forceCommand(s)}`,
-          403,
-          'unknown-pod',
-        ),
-        ...plan.warnings,
-      );
-    }
     return withWarnings(
       allowed(undefined, 'unknown-pod'),
       `${describeSubject(s)}: could not ask ${unknownText}; allowed because the webhook runs with --on-unknown=allow`,
@@ -409,9 +539,37 @@ export function decideFromCounts(plan: AskPodsPlan, reports: readonly PodReport[
     );
   }
   return withWarnings(
-    allowed(`${describeSubject(s)} has no established connections on ${plan.pods.length} pod${plan.pods.length === 1 ? '' : 's'}`, 'drained'),
+    allowed(`${describeSubject(s)} has no established connections on ${plural(plan.pods.length, 'pod')}`, 'drained'),
     ...plan.warnings,
   );
+}
+
+function countedPods(sd: ScaleDownPlan, busy: readonly Busy[]): CountedPod[] {
+  const counts = new Map(busy.map((b) => [b.target.name, b.established]));
+  return sd.active.map((rank) => ({ rank, connections: counts.get(rank.name) ?? 0 }));
+}
+
+/** Allowed when the pods the ReplicaSet controller removes are sure to hold no connections. */
+function scaleDownDecision(plan: AskPodsPlan, sd: ScaleDownPlan, busy: readonly Busy[]): Decision | undefined {
+  const safety = scaleDownSafety(countedPods(sd, busy), sd.to);
+  if (!safety.safe) return undefined;
+  const total = busy.reduce((n, b) => n + b.established, 0);
+  return allowed(
+    `${describeSubject(plan.subject)}: the ${plural(safety.removes, 'pod')} removed hold no connections; ` +
+      `the ${plural(busy.length, 'pod')} holding ${total} rank above them by ${ANNOTATION_POD_DELETION_COST}`,
+    'connected-pods-kept',
+  );
+}
+
+/** Why a scale-down would cut, and the replicas that would not. */
+function scaleFloor(sd: ScaleDownPlan, busy: readonly Busy[]): string {
+  const safety = scaleDownSafety(countedPods(sd, busy), sd.to);
+  const ranked = safety.atRisk.map((p) => `${p.rank.name} (${ANNOTATION_POD_DELETION_COST} ${p.rank.deletionCost})`).join(', ');
+  const why =
+    busy.length > sd.to
+      ? ` ${plural(busy.length, 'pod')} hold connections, more than ${sd.to}.`
+      : ` The ReplicaSet controller may remove ${ranked}: a connected pod is kept only when it ranks above the removed ones by ${ANNOTATION_POD_DELETION_COST}, which rainbow-controller writes each drain round while it shrinks the color.`;
+  return `${why} Scale to at least ${safety.minSafeReplicas},`;
 }
 
 function hostPort(t: PodTarget): string {

@@ -23,7 +23,7 @@ export function cutoverHandler(reader: SnapshotReader): AdmissionHandler {
 }
 
 export function deleteGuardHandler(reader: SnapshotReader, opts: GuardOptions): AdmissionHandler {
-  return async (req) => {
+  return async (req, dropped) => {
     const snapshot = await reader.guardSnapshot(req);
     const plan = planDeleteGuard(req, snapshot ?? { services: [], pods: [], now: new Date() });
     if (plan.kind === 'decided') return plan.decision;
@@ -31,7 +31,8 @@ export function deleteGuardHandler(reader: SnapshotReader, opts: GuardOptions): 
     const reports = await askPods(plan.pods, {
       concurrency: opts.concurrency,
       timeoutMs: opts.podTimeoutMs,
-      signal: AbortSignal.timeout(opts.budgetMs),
+      // The budget, or sooner if the API server has given up on the review.
+      signal: dropped ? AbortSignal.any([dropped, AbortSignal.timeout(opts.budgetMs)]) : AbortSignal.timeout(opts.budgetMs),
     });
     for (const r of reports) if (!r.ok) opts.onPodError?.(r);
     return decideFromCounts(plan, reports, { onUnknown: opts.onUnknown });

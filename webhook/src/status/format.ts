@@ -76,6 +76,13 @@ function drainLeftCell(row: ColorRow, now: Date): string {
   return left <= 0 ? 'overdue' : humanDuration(Math.ceil(left));
 }
 
+/** ready/desired; a shrunk color also says how many replicas it had: `1/1 (shrunk from 4)`. */
+function readyCell(row: ColorRow): string {
+  if (!row.deployment) return '-';
+  const ready = `${row.readyReplicas}/${row.desiredReplicas}`;
+  return row.shrunkFrom !== undefined ? `${ready} (shrunk from ${row.shrunkFrom})` : ready;
+}
+
 function table(rows: string[][]): string[] {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => visibleWidth(r[i] ?? ''))));
   return rows.map((r) =>
@@ -105,7 +112,7 @@ export function formatApp(app: AppStatus, opts: TableOptions & { now: Date }): s
   const rows = app.colors.map((c) => [
     opts.swatch ? `${swatch(c.color)} ${c.color}` : c.color,
     c.state,
-    c.deployment ? `${c.readyReplicas}/${c.desiredReplicas}` : '-',
+    readyCell(c),
     c.connectionsError !== undefined ? '?' : c.connections !== undefined ? String(c.connections) : '-',
     c.createdAt ? humanDuration((opts.now.getTime() - c.createdAt.getTime()) / 1000) : '-',
     drainLeftCell(c, opts.now),
@@ -136,7 +143,7 @@ export function statusDocument(report: StatusReport) {
     apps: report.apps.map((a) => ({
       namespace: a.namespace,
       app: a.app,
-      settings: { keepColors: a.settings.keepColors, drainGraceSeconds: a.settings.drainGraceSeconds, maxDrainSeconds: a.settings.maxDrainSeconds },
+      settings: { keepColors: a.settings.keepColors, drainGraceSeconds: a.settings.drainGraceSeconds, maxDrainSeconds: a.settings.maxDrainSeconds, shrink: a.settings.shrink },
       services: a.services.map((s) => ({ name: s.name, color: s.color ?? null, pendingColor: s.pendingColor ?? null })),
       colors: a.colors.map((c) => {
         const left = drainLeftSeconds(c, now);
@@ -147,6 +154,7 @@ export function statusDocument(report: StatusReport) {
           deployment: c.deployment ?? null,
           readyReplicas: c.readyReplicas,
           desiredReplicas: c.desiredReplicas,
+          shrunkFrom: c.shrunkFrom ?? null,
           available: c.available,
           connections: c.connections ?? null,
           connectionsError: c.connectionsError ?? null,

@@ -20,6 +20,8 @@ export interface ColorRow {
   deployment?: string;
   readyReplicas: number;
   desiredReplicas: number;
+  /** The replicas before the controller shrank this draining color (rainbow.dev/shrunk-from), while it runs fewer. */
+  shrunkFrom?: number;
   available: boolean;
   /** Established connections; undefined when not asked (no Deployment) or unknown. */
   connections?: number;
@@ -105,6 +107,7 @@ export function buildStatus(input: StatusInput): StatusReport {
         const css = cssColor(c.color);
         if (css) row.css = css;
         if (c.deployment) row.deployment = c.deployment.name;
+        if (c.shrunkFrom !== undefined) row.shrunkFrom = c.shrunkFrom;
         const p = probes.get(c.color);
         if (p && p.unknown === undefined) row.connections = p.count;
         if (p?.unknown !== undefined) row.connectionsError = p.unknown;
