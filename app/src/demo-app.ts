@@ -5,7 +5,7 @@
 import http from 'node:http';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { cssColor } from '../../webhook/src/contract.js';
+import { cssColor } from '../../webhook/src/domain/contract.js';
 
 export interface DemoAppOptions {
   color: string;

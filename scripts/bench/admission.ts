@@ -13,7 +13,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import autocannon from 'autocannon';
 import { AppsV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
-import { isDeploymentAvailable } from '../../webhook/src/policies/availability.js';
+import { isDeploymentAvailable } from '../../webhook/src/domain/availability.js';
 import { up } from '../cluster/control-plane.js';
 import { httpsGet } from '../cluster/https-get.js';
 import { kubeconfigPath, repoRoot } from '../cluster/paths.js';

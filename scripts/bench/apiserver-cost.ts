@@ -36,7 +36,7 @@ import {
   PatchStrategy,
   setHeaderOptions,
 } from '@kubernetes/client-node';
-import { isDeploymentAvailable } from '../../webhook/src/policies/availability.js';
+import { isDeploymentAvailable } from '../../webhook/src/domain/availability.js';
 import { up } from '../cluster/control-plane.js';
 import { kubeconfigPath } from '../cluster/paths.js';
 import { renderWebhookConfigurations } from '../cluster/webhook-registration.js';

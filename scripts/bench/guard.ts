@@ -6,8 +6,8 @@ import { fork } from 'node:child_process';
 import http from 'node:http';
 import type { V1Deployment, V1Pod, V1Service } from '@kubernetes/client-node';
 import type { AdmissionRequest } from '../../webhook/src/admission/review.js';
-import type { SnapshotReader } from '../../webhook/src/cluster/snapshots.js';
-import { deleteGuardHandler } from '../../webhook/src/server/handlers.js';
+import type { SnapshotReader } from '../../webhook/src/webhook/reads/snapshots.js';
+import { deleteGuardHandler } from '../../webhook/src/webhook/handlers.js';
 import { quantile, round } from './common.js';
 import { fileURLToPath } from 'node:url';
 

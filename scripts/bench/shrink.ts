@@ -38,7 +38,7 @@ import {
   type V1Pod,
   type V1Service,
 } from '@kubernetes/client-node';
-import { isDeploymentAvailable } from '../../webhook/src/policies/availability.js';
+import { isDeploymentAvailable } from '../../webhook/src/domain/availability.js';
 import { execArgs, up } from '../cluster/control-plane.js';
 import { clusterGet } from '../cluster/network/portal.js';
 import { insideKubeconfigPath, kubeconfigPath, repoRoot } from '../cluster/paths.js';

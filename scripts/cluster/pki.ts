@@ -6,7 +6,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { generate } from 'selfsigned';
-import { generateCertificateAuthority, generateServingCertificate, type CertificateAuthority } from '../../webhook/src/tls/self-signed.js';
+import { generateCertificateAuthority, generateServingCertificate, type CertificateAuthority } from '../../webhook/src/webhook/tls/self-signed.js';
 import { KUBERNETES_SERVICE_IP, NODE_IP } from './network/plan.js';
 
 export interface ClusterPki {

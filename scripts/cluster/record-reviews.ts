@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AdmissionregistrationV1Api, AppsV1Api, CoreV1Api, KubeConfig, type V1ValidatingWebhook } from '@kubernetes/client-node';
-import { generateServingCertificate } from '../../webhook/src/tls/self-signed.js';
+import { generateServingCertificate } from '../../webhook/src/webhook/tls/self-signed.js';
 import { execArgs } from './control-plane.js';
 import { clusterHttpsGet, insidePort } from './network/portal.js';
 import { kubeconfigPath, repoRoot } from './paths.js';

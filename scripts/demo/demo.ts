@@ -10,7 +10,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { AdmissionregistrationV1Api, AppsV1Api, CoreV1Api, KubeConfig, type V1Service } from '@kubernetes/client-node';
-import { apiClient } from '../../webhook/src/cluster/kube.js';
+import { apiClient } from '../../webhook/src/kube/client.js';
 import { up } from '../cluster/control-plane.js';
 import { rainbowCommand } from '../cluster/rainbow-command.js';
 import { runTool } from '../cluster/run-tool.js';

@@ -2,8 +2,8 @@
 // Kubernetes, checked on the parsed objects, and the errors bad values get.
 import type { V1Container, V1Deployment, V1PodDisruptionBudget, V1PodSpec, V1SecurityContext, V1Service, V1ServiceAccount } from '@kubernetes/client-node';
 
-import { DEFAULTS, ENV_COLOR, LABEL_APP, LABEL_COLOR } from '../../webhook/src/contract.js';
-import { parseDuration } from '../../webhook/src/policies/durations.js';
+import { DEFAULTS, ENV_COLOR, LABEL_APP, LABEL_COLOR } from '../../webhook/src/domain/contract.js';
+import { parseDuration } from '../../webhook/src/domain/durations.js';
 import { appService, colorDeployment } from '../e2e/support/app-objects.js';
 import { render, renderError, renderNotes, type Rendered } from './render.js';
 

@@ -19,8 +19,8 @@ import type {
   V1ValidatingWebhookConfiguration,
 } from '@kubernetes/client-node';
 
-import { LABEL_APP } from '../../webhook/src/contract.js';
-import { generateServingCertificate } from '../../webhook/src/tls/self-signed.js';
+import { LABEL_APP } from '../../webhook/src/domain/contract.js';
+import { generateServingCertificate } from '../../webhook/src/webhook/tls/self-signed.js';
 import { chartDir, render, renderError, renderNotes, type Rendered } from './render.js';
 
 const NS = 'rainbow-system';

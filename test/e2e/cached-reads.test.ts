@@ -1,9 +1,9 @@
 // The webhook's watch caches on the real API server: once synced they hold what a live GET/LIST
 // returns, follow changes, and fall back to the API for what they do not watch.
 import type { KubernetesObject } from '@kubernetes/client-node';
-import { startCachedReads, type CachedReads } from '../../webhook/src/cluster/cached-reads.js';
-import { liveReads } from '../../webhook/src/cluster/live-reads.js';
-import type { ClusterReads } from '../../webhook/src/cluster/snapshots.js';
+import { startCachedReads, type CachedReads } from '../../webhook/src/webhook/reads/cached-reads.js';
+import { liveReads } from '../../webhook/src/webhook/reads/live-reads.js';
+import type { ClusterReads } from '../../webhook/src/webhook/reads/snapshots.js';
 import { colorDeployment, appService } from './support/app-objects.js';
 import { clients, eventually, kubeConfig, testNamespace } from './support/cluster.js';
 

@@ -1,6 +1,6 @@
 // Helm end to end: rainbow-system installed with real helm (webhook by URL, controller in the
 // cluster), then rainbow-app upgraded from color A to color B and rolled back.
-import { isDeploymentAvailable } from '../../webhook/src/policies/availability.js';
+import { isDeploymentAvailable } from '../../webhook/src/domain/availability.js';
 import path from 'node:path';
 import { clients, eventually, helm, testNamespace } from './support/cluster.js';
 import { installRainbowSystem, type InClusterSystem as RainbowSystem } from './support/system.js';

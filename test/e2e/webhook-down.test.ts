@@ -2,7 +2,7 @@
 // port with the same certificate. rainbow-system is installed with real helm (webhook by URL,
 // controller in the cluster) and rainbow-app with real helm; what the real API server does with
 // each failurePolicy is measured here, and what a client of the app sees through the node port.
-import { isDeploymentAvailable } from '../../webhook/src/policies/availability.js';
+import { isDeploymentAvailable } from '../../webhook/src/domain/availability.js';
 import http from 'node:http';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';

@@ -1,7 +1,7 @@
 // The admission webhook end to end: `rainbow webhook` as a process next to the API server,
 // registered by URL; real pods of the project's image holding real TCP connections through
 // kube-proxy.
-import { isDeploymentAvailable } from '../../webhook/src/policies/availability.js';
+import { isDeploymentAvailable } from '../../webhook/src/domain/availability.js';
 import { clients, eventually, kubectl, testNamespace } from './support/cluster.js';
 import { connectionsOf as colorConnections, openStream } from './support/controller.js';
 import { clusterHost, connectInside } from './support/network.js';

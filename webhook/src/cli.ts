@@ -1,5 +1,5 @@
 #!/usr/bin/env -S node --single-threaded-gc
-// `rainbow <role> [flags]`: one CLI, one image, every role. Each role lives in commands/<role>.ts
+// `rainbow <role> [flags]`: one CLI, one image, every role. Each role has its folder and a main.ts
 // and is loaded only when asked for, so `rainbow reporter` in every pod loads nothing else.
 //
 // --single-threaded-gc: V8 collects on the thread that runs the JavaScript, in small increments,
@@ -11,7 +11,7 @@
 // scripts/cluster/rainbow-command.ts read it.
 import { fileURLToPath } from 'node:url';
 import { realpathSync } from 'node:fs';
-import { exitFor } from './commands/flags.js';
+import { exitFor } from './runtime/flags.js';
 
 interface Role {
   summary: string;
@@ -19,11 +19,11 @@ interface Role {
 }
 
 export const ROLES: Record<string, Role> = {
-  webhook: { summary: 'HTTPS admission server: Service cutover and the drain-aware delete guard', load: () => import('./commands/webhook.js') },
-  app: { summary: 'the demo app: a page in the color on :8080, "The color is #xxxxxx" every 5 s on :8081', load: () => import('./commands/app.js') },
-  reporter: { summary: "sidecar: counts ESTABLISHED TCP connections on the app's ports (GET /connections)", load: () => import('./commands/reporter.js') },
-  controller: { summary: 'promotes pending colors once Available, cleans up drained colors, emits Events; leader-elected', load: () => import('./commands/controller.js') },
-  status: { summary: 'colors of each app: state, ready pods, live connections, time left before max-drain', load: () => import('./commands/status.js') },
+  webhook: { summary: 'HTTPS admission server: Service cutover and the drain-aware delete guard', load: () => import('./webhook/main.js') },
+  app: { summary: 'the demo app: a page in the color on :8080, "The color is #xxxxxx" every 5 s on :8081', load: () => import('./app/main.js') },
+  reporter: { summary: "sidecar: counts ESTABLISHED TCP connections on the app's ports (GET /connections)", load: () => import('./reporter/main.js') },
+  controller: { summary: 'promotes pending colors once Available, cleans up drained colors, emits Events; leader-elected', load: () => import('./controller/main.js') },
+  status: { summary: 'colors of each app: state, ready pods, live connections, time left before max-drain', load: () => import('./status/main.js') },
 };
 
 export function usage(): string {

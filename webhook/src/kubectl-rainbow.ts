@@ -3,7 +3,7 @@
 // `kubectl rainbow status …` is `rainbow status …`.
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { exitFor } from './commands/flags.js';
+import { exitFor } from './runtime/flags.js';
 
 const PLUGIN_COMMANDS: Record<string, string> = {
   status: 'colors of each app: serving/pending/draining/drained/kept, ready pods, live connections, drain deadline',
@@ -25,7 +25,7 @@ export async function main(argv: string[]): Promise<void> {
     process.exitCode = 2;
     return;
   }
-  const { run } = await import('./commands/status.js');
+  const { run } = await import('./status/main.js');
   await run(rest, 'kubectl rainbow status');
 }
 

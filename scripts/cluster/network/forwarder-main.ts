@@ -5,8 +5,8 @@
 import net from 'node:net';
 import { parseArgs } from 'node:util';
 import { CoreV1Api, KubeConfig, type V1Service } from '@kubernetes/client-node';
-import { startInformer } from '../../../webhook/src/cluster/informer.js';
-import { apiClient } from '../../../webhook/src/cluster/kube.js';
+import { startInformer } from '../../../webhook/src/kube/informer.js';
+import { apiClient } from '../../../webhook/src/kube/client.js';
 import { dialCluster, splice } from './portal.js';
 import { API_PORT, NODE_IP } from './plan.js';
 

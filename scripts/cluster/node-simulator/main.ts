@@ -4,7 +4,7 @@ import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { CoordinationV1Api, CoreV1Api, KubeConfig, PatchStrategy, VersionApi, setHeaderOptions, type V1Pod, type V1Service } from '@kubernetes/client-node';
-import { startInformer } from '../../../webhook/src/cluster/informer.js';
+import { startInformer } from '../../../webhook/src/kube/informer.js';
 import { eventually } from '../poll.js';
 import { BRIDGE } from '../network/plan.js';
 import { IpPool } from './ip-pool.js';
@@ -15,7 +15,7 @@ import { logDir, repoRoot, stateDir } from '../paths.js';
 import { writeServiceAccount } from './service-account.js';
 import { serviceLinkEnv } from './service-links.js';
 import { forgetPodProcess, recordPodProcess } from './pod-processes.js';
-import { apiClient } from '../../../webhook/src/cluster/kube.js';
+import { apiClient } from '../../../webhook/src/kube/client.js';
 import { rainbowCommand } from '../rainbow-command.js';
 import { runCommand } from '../processes.js';
 

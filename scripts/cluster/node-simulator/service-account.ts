@@ -5,7 +5,7 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { CoreV1Api, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
-import { apiClient } from '../../../webhook/src/cluster/kube.js';
+import { apiClient } from '../../../webhook/src/kube/client.js';
 
 /** Writes the pod's token, ca.crt and namespace into `dir`; nothing when automount is off. */
 export async function writeServiceAccount(kc: KubeConfig, pod: V1Pod, dir: string): Promise<void> {

@@ -4,7 +4,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
-import { apiClient, apiErrorMessage } from '../../../webhook/src/cluster/kube.js';
+import { apiClient, apiErrorMessage } from '../../../webhook/src/kube/client.js';
 
 let server: http.Server;
 let kc: KubeConfig;

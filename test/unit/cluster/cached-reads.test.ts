@@ -1,10 +1,10 @@
 // The webhook's watch-cache reads: what each read returns from the caches, when it goes to the
 // API instead, and that the decisions made from shared cache objects leave them untouched.
 import type { KubernetesObject, ObjectCache, V1Deployment, V1Namespace, V1Pod, V1Service } from '@kubernetes/client-node';
-import { readsFromCaches, type ReadCaches } from '../../../webhook/src/cluster/cached-reads.js';
-import { snapshotReader, type ClusterReads } from '../../../webhook/src/cluster/snapshots.js';
-import { decideCutover } from '../../../webhook/src/policies/cutover.js';
-import { planDeleteGuard } from '../../../webhook/src/policies/delete-guard.js';
+import { readsFromCaches, type ReadCaches } from '../../../webhook/src/webhook/reads/cached-reads.js';
+import { snapshotReader, type ClusterReads } from '../../../webhook/src/webhook/reads/snapshots.js';
+import { decideCutover } from '../../../webhook/src/webhook/cutover.js';
+import { planDeleteGuard } from '../../../webhook/src/webhook/guard.js';
 import { NEXT, NS, SERVING, deployment, loadRequest, pod, service } from '../policies/builders.js';
 
 class MemoryCache<T extends KubernetesObject> implements ObjectCache<T> {

@@ -1,6 +1,6 @@
 // How both CLIs end: --help on stdout with 0, a usage error on stderr with 2 and one prefix,
 // anything else with 1; and the flag parser never exits the process itself.
-import { HelpRequested, UsageError, exitFor, parseFlags } from '../../../webhook/src/commands/flags.js';
+import { HelpRequested, UsageError, exitFor, parseFlags } from '../../../webhook/src/runtime/flags.js';
 
 function ended(err: unknown) {
   const out: string[] = [];

@@ -1,7 +1,7 @@
 import http from 'node:http';
 import net from 'node:net';
 
-import { askPod, askPods, type PodReport, type PodTarget } from '../../../webhook/src/connections/ask-pods.js';
+import { askPod, askPods, type PodReport, type PodTarget } from '../../../webhook/src/net/ask-pods.js';
 
 // Test servers on 127.0.0.1 that track their sockets, so every test can check none linger
 // and teardown can close everything.

@@ -15,7 +15,7 @@ import {
   procHexToIPv4,
   TCP_STATES,
   tcpStateName,
-} from '../../../webhook/src/connections/proc-net-tcp.js';
+} from '../../../webhook/src/reporter/proc-net-tcp.js';
 
 const fixture = (name: string): string => readFileSync(fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url)), 'utf8');
 

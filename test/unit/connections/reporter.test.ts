@@ -11,7 +11,7 @@ import {
   readConnectionCounts,
   startReporter,
   type RunningReporter,
-} from '../../../webhook/src/connections/reporter.js';
+} from '../../../webhook/src/reporter/server.js';
 
 const fixturePath = (name: string): string => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
 const podProc = { tcp: fixturePath('pod-tcp'), tcp6: fixturePath('pod-tcp6') };
@@ -184,8 +184,8 @@ describe('reading /proc in chunks', () => {
     const { mkdtempSync, writeFileSync } = await import('node:fs');
     const os = await import('node:os');
     const path = await import('node:path');
-    const { countEstablishedInText } = await import('../../../webhook/src/connections/proc-net-tcp.js');
-    const { readConnectionCounts } = await import('../../../webhook/src/connections/reporter.js');
+    const { countEstablishedInText } = await import('../../../webhook/src/reporter/proc-net-tcp.js');
+    const { readConnectionCounts } = await import('../../../webhook/src/reporter/server.js');
     const hex4 = (n: number) => n.toString(16).toUpperCase().padStart(4, '0');
     const lines = ['  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode'];
     for (let i = 0; i < 5000; i++) {
@@ -217,7 +217,7 @@ describe("the reporter's module graph", () => {
       if (seen.has(file)) return;
       const source = readFileSync(file, 'utf8');
       seen.set(file, source);
-      // Static value imports and re-exports; cli.ts reaches commands/reporter.ts by import().
+      // Static value imports and re-exports; cli.ts reaches reporter/main.ts by import().
       for (const m of source.matchAll(/^(?:import|export)\s+(?!type\s)[^;]*?\sfrom\s+'(\.{1,2}\/[^']+)\.js';/gm)) {
         visit(path.resolve(path.dirname(file), `${m[1]}.ts`));
       }
@@ -225,16 +225,16 @@ describe("the reporter's module graph", () => {
     for (const e of entries) visit(path.join(srcDir, e));
     return seen;
   }
-  const files = graph(['cli.ts', 'commands/reporter.ts']);
+  const files = graph(['cli.ts', 'reporter/main.ts']);
 
   it('is the CLI, the reporter command and the modules they import, nothing more', () => {
     expect([...files.keys()].map((f) => path.relative(srcDir, f)).sort()).toEqual([
       'cli.ts',
-      'commands/flags.ts',
-      'commands/reporter.ts',
-      'connections/proc-net-tcp.ts',
-      'connections/reporter.ts',
-      'contract.ts',
+      'domain/contract.ts',
+      'reporter/main.ts',
+      'reporter/proc-net-tcp.ts',
+      'reporter/server.ts',
+      'runtime/flags.ts',
     ]);
   });
 
@@ -244,7 +244,7 @@ describe("the reporter's module graph", () => {
       expect({ file, imports: valueImports.filter((s) => /^(node:)?(https?|http2)$|^undici/.test(s!)) }).toEqual({ file, imports: [] });
       expect({ file, uses: source.match(/\bfetch\(|new (WebSocket|EventSource)\b|import\('node:https?'\)/g) }).toEqual({ file, uses: null });
     }
-    const reporter = files.get(path.join(srcDir, 'connections/reporter.ts'))!;
+    const reporter = files.get(path.join(srcDir, 'reporter/server.ts'))!;
     expect(reporter).toContain("process.getBuiltinModule('node:http')");
     expect(reporter).toContain("process.getBuiltinModule('node:fs')");
   });

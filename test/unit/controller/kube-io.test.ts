@@ -1,5 +1,6 @@
-import { apiErrorMessage } from '../../../webhook/src/cluster/kube.js';
-import { isAdmissionDenial, memorySource } from '../../../webhook/src/controller/kube-io.js';
+import { apiErrorMessage } from '../../../webhook/src/kube/client.js';
+import { isAdmissionDenial } from '../../../webhook/src/controller/kube-io.js';
+import { memorySource } from './memory-source.js';
 import { startMetricsServer, createControllerMetrics, recordColors, forgetApp } from '../../../webhook/src/controller/metrics.js';
 import { deployment, service } from '../policies/builders.js';
 

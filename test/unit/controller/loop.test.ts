@@ -1,8 +1,9 @@
 // The reconciler driven without a cluster: an in-memory ObjectSource, a fake API that applies
 // merge patches back to the source (as the watch would), a fake clock and fake pod answers.
 import type { CoreV1Event, V1Deployment, V1Pod, V1Service } from '@kubernetes/client-node';
-import type { PodReport, PodTarget } from '../../../webhook/src/connections/ask-pods.js';
-import { memorySource, type ControllerApi, type MemorySource } from '../../../webhook/src/controller/kube-io.js';
+import type { PodReport, PodTarget } from '../../../webhook/src/net/ask-pods.js';
+import type { ControllerApi } from '../../../webhook/src/controller/kube-io.js';
+import { memorySource, type MemorySource } from './memory-source.js';
 import { createControllerLoop, type ControllerLoop } from '../../../webhook/src/controller/loop.js';
 import { createControllerMetrics, type ControllerMetrics } from '../../../webhook/src/controller/metrics.js';
 import { NS, deployment, pod, service } from '../policies/builders.js';

@@ -1,15 +1,6 @@
 import type { V1Deployment, V1Service } from '@kubernetes/client-node';
-import {
-  appSettings,
-  colorStates,
-  formatDrainStarted,
-  nextObservation,
-  parseDrainStarted,
-  planApp,
-  type Action,
-  type DrainObservation,
-  type PodObservation,
-} from '../../../webhook/src/controller/planner.js';
+import { planApp, type Action } from '../../../webhook/src/controller/planner.js';
+import { appSettings, colorStates, formatDrainStarted, nextObservation, parseDrainStarted, type DrainObservation, type PodObservation } from '../../../webhook/src/domain/color-states.js';
 import { NS, deployment, service } from '../policies/builders.js';
 
 const T0 = Date.parse('2025-11-26T10:00:00Z');

@@ -1,5 +1,5 @@
-import type { PodReport, PodTarget } from '../../../webhook/src/connections/ask-pods.js';
-import { colorTargets, podObservations, podTarget, probeColors, summarize } from '../../../webhook/src/controller/probe.js';
+import type { PodReport, PodTarget } from '../../../webhook/src/net/ask-pods.js';
+import { colorTargets, podObservations, podTarget, probeColors, summarize } from '../../../webhook/src/net/probe.js';
 import { deployment, pod } from '../policies/builders.js';
 
 describe('pod targets', () => {

@@ -10,10 +10,10 @@ import fc from 'fast-check';
 import fastJsonPatch from 'fast-json-patch';
 import request from 'supertest';
 import type { V1Deployment, V1Pod, V1Service } from '@kubernetes/client-node';
-import { createLogger } from '../../../webhook/src/observability/log.js';
-import { createMetrics } from '../../../webhook/src/observability/metrics.js';
-import { webhookApp } from '../../../webhook/src/server/app.js';
-import { cutoverHandler, deleteGuardHandler } from '../../../webhook/src/server/handlers.js';
+import { createLogger } from '../../../webhook/src/runtime/log.js';
+import { createMetrics } from '../../../webhook/src/runtime/metrics.js';
+import { webhookApp } from '../../../webhook/src/webhook/server.js';
+import { cutoverHandler, deleteGuardHandler } from '../../../webhook/src/webhook/handlers.js';
 import { buffer, closeServer, deadPort, listen, memoryReader, type Snapshots } from './support.js';
 
 const { applyPatch, deepClone } = fastJsonPatch;

@@ -9,8 +9,8 @@ import { fileURLToPath } from 'node:url';
 import express from 'express';
 import type { V1Deployment, V1Pod } from '@kubernetes/client-node';
 import { admissionRoute } from '../../../webhook/src/admission/http.js';
-import { startReporter } from '../../../webhook/src/connections/reporter.js';
-import { deleteGuardHandler } from '../../../webhook/src/server/handlers.js';
+import { startReporter } from '../../../webhook/src/reporter/server.js';
+import { deleteGuardHandler } from '../../../webhook/src/webhook/handlers.js';
 import { activeResources, closeServer, countingServer, deadPort, holdingServer, leakedSince, listen, memoryReader, sleep, type Snapshots } from './support.js';
 
 const REVIEWS = 200;

@@ -3,10 +3,10 @@
 // as malformed, or failing in the handler — go through webhookApp with a logger writing to a
 // buffer, and the buffer holds no '-----BEGIN' and none of the tokens.
 import request from 'supertest';
-import { createLogger } from '../../../webhook/src/observability/log.js';
-import { createMetrics } from '../../../webhook/src/observability/metrics.js';
-import { webhookApp } from '../../../webhook/src/server/app.js';
-import { cutoverHandler, deleteGuardHandler } from '../../../webhook/src/server/handlers.js';
+import { createLogger } from '../../../webhook/src/runtime/log.js';
+import { createMetrics } from '../../../webhook/src/runtime/metrics.js';
+import { webhookApp } from '../../../webhook/src/webhook/server.js';
+import { cutoverHandler, deleteGuardHandler } from '../../../webhook/src/webhook/handlers.js';
 import { buffer, memoryReader } from './support.js';
 
 const PEM = '-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7VJTUt9Us8cKj\n-----END PRIVATE KEY-----\n';

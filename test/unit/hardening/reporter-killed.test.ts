@@ -4,8 +4,8 @@ import { spawn } from 'node:child_process';
 import net from 'node:net';
 import type { V1Deployment, V1Pod, V1Service } from '@kubernetes/client-node';
 import type { AdmissionRequest } from '../../../webhook/src/admission/review.js';
-import type { SnapshotReader } from '../../../webhook/src/cluster/snapshots.js';
-import { deleteGuardHandler } from '../../../webhook/src/server/handlers.js';
+import type { SnapshotReader } from '../../../webhook/src/webhook/reads/snapshots.js';
+import { deleteGuardHandler } from '../../../webhook/src/webhook/handlers.js';
 import { freePort } from '../../../scripts/cluster/processes.js';
 import { rainbowCommand } from '../../../scripts/cluster/rainbow-command.js';
 

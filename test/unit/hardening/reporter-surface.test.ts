@@ -7,7 +7,7 @@ import net from 'node:net';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
-import { createReporterListener } from '../../../webhook/src/connections/reporter.js';
+import { createReporterListener } from '../../../webhook/src/reporter/server.js';
 import { closeServer, listen } from './support.js';
 
 const fixture = (name: string): string => fileURLToPath(new URL(`../connections/fixtures/${name}`, import.meta.url));

@@ -5,7 +5,7 @@ import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import type { V1Deployment, V1Pod, V1Service } from '@kubernetes/client-node';
-import type { SnapshotReader } from '../../../webhook/src/cluster/snapshots.js';
+import type { SnapshotReader } from '../../../webhook/src/webhook/reads/snapshots.js';
 
 export const LOCALHOST = '127.0.0.1';
 

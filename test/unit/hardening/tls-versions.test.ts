@@ -4,9 +4,9 @@
 // TLS 1.2 and 1.3 are accepted and negotiated as such.
 import tls from 'node:tls';
 import { Writable } from 'node:stream';
-import { createLogger } from '../../../webhook/src/observability/log.js';
-import { startHttps, type RunningHttps } from '../../../webhook/src/server/https.js';
-import { generateServingCertificate } from '../../../webhook/src/tls/self-signed.js';
+import { createLogger } from '../../../webhook/src/runtime/log.js';
+import { startHttps, type RunningHttps } from '../../../webhook/src/webhook/https.js';
+import { generateServingCertificate } from '../../../webhook/src/webhook/tls/self-signed.js';
 import { closeServer, listen } from './support.js';
 
 const log = createLogger({ destination: new Writable({ write: (_c, _e, cb) => cb() }) as never });

@@ -1,4 +1,4 @@
-import { censorSecrets, createLogger, LOG_LEVEL_ENV, REDACTED, reviewFields, scrubSecrets } from '../../../webhook/src/observability/log.js';
+import { censorSecrets, createLogger, LOG_LEVEL_ENV, REDACTED, reviewFields, scrubSecrets } from '../../../webhook/src/runtime/log.js';
 
 /** A pino destination that keeps the parsed lines. */
 function collector(): { lines: Record<string, unknown>[]; write(msg: string): void } {

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 
 import request from 'supertest';
 
-import { ADMISSION_LATENCY_BUCKETS, createMetrics, metricsHandler, recordAdmission } from '../../../webhook/src/observability/metrics.js';
+import { ADMISSION_LATENCY_BUCKETS, createMetrics, metricsHandler, recordAdmission } from '../../../webhook/src/runtime/metrics.js';
 
 describe('metrics', () => {
   it('keeps each instance on its own registry', async () => {

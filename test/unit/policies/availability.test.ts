@@ -1,5 +1,5 @@
 import type { V1Deployment } from '@kubernetes/client-node';
-import { isDeploymentAvailable, isShrunk, readServiceSettings, shrunkFrom, unavailability } from '../../../webhook/src/policies/availability.js';
+import { isDeploymentAvailable, isShrunk, readServiceSettings, shrunkFrom, unavailability } from '../../../webhook/src/domain/availability.js';
 import { deployment, service } from './builders.js';
 
 function withStatus(status: V1Deployment['status'], over: Partial<V1Deployment['spec']> = {}): V1Deployment {
@@ -94,7 +94,7 @@ describe('readServiceSettings', () => {
   it('uses DESIGN\'s defaults when there are no annotations', () => {
     expect(readServiceSettings(service())).toEqual({
       settings: { cutover: 'ready', keepColors: 1, drainGraceSeconds: 60, maxDrainSeconds: 172800, shrink: true },
-      warnings: [],
+      warnings: {},
     });
   });
 
@@ -110,7 +110,7 @@ describe('readServiceSettings', () => {
     });
     expect(readServiceSettings(svc)).toEqual({
       settings: { cutover: 'immediate', keepColors: 3, drainGraceSeconds: 90, maxDrainSeconds: 5400, shrink: false },
-      warnings: [],
+      warnings: {},
     });
   });
 
@@ -126,20 +126,26 @@ describe('readServiceSettings', () => {
     });
     const { settings, warnings } = readServiceSettings(svc);
     expect(settings).toEqual({ cutover: 'ready', keepColors: 1, drainGraceSeconds: 60, maxDrainSeconds: 172800, shrink: true });
-    expect(warnings).toEqual([
-      'Service web: ignoring rainbow.dev/cutover="later" (expected ready or immediate); using ready',
-      'Service web: ignoring rainbow.dev/keep-colors="-1" (expected a whole number ≥ 0); using 1',
-      'Service web: ignoring rainbow.dev/drain-grace="a minute" (invalid duration "a minute": unexpected "a minute" (write it like 60s, 5m, 48h or 1h30m)); using 1m',
-      'Service web: ignoring rainbow.dev/max-drain="2d" (invalid duration "2d": unknown unit "d"; Go durations have no days, use hours (48h); use h, m, s or ms (write it like 60s, 5m, 48h or 1h30m)); using 48h',
-      'Service web: ignoring rainbow.dev/shrink="no" (expected true or false); using true',
-    ]);
+    // Keyed by annotation, so that a caller takes the ones it uses without searching the text.
+    expect(warnings).toEqual({
+      'rainbow.dev/cutover': 'Service web: ignoring rainbow.dev/cutover="later" (expected ready or immediate); using ready',
+      'rainbow.dev/keep-colors': 'Service web: ignoring rainbow.dev/keep-colors="-1" (expected a whole number ≥ 0); using 1',
+      'rainbow.dev/drain-grace':
+        'Service web: ignoring rainbow.dev/drain-grace="a minute" (invalid duration "a minute": unexpected "a minute" (write it like 60s, 5m, 48h or 1h30m)); using 1m',
+      'rainbow.dev/max-drain':
+        'Service web: ignoring rainbow.dev/max-drain="2d" (invalid duration "2d": unknown unit "d"; Go durations have no days, use hours (48h); use h, m, s or ms (write it like 60s, 5m, 48h or 1h30m)); using 48h',
+      'rainbow.dev/shrink': 'Service web: ignoring rainbow.dev/shrink="no" (expected true or false); using true',
+    });
   });
 
   it('reads rainbow.dev/shrink as true or false, whatever the case and spaces', () => {
     const shrink = (v: string) => readServiceSettings(service({ annotations: { 'rainbow.dev/shrink': v } }));
     expect(shrink('true').settings.shrink).toBe(true);
     expect(shrink(' FALSE ').settings.shrink).toBe(false);
-    expect(shrink('False').warnings).toEqual([]);
-    expect(shrink('0')).toEqual({ settings: expect.objectContaining({ shrink: true }), warnings: ['Service web: ignoring rainbow.dev/shrink="0" (expected true or false); using true'] });
+    expect(shrink('False').warnings).toEqual({});
+    expect(shrink('0')).toEqual({
+      settings: expect.objectContaining({ shrink: true }),
+      warnings: { 'rainbow.dev/shrink': 'Service web: ignoring rainbow.dev/shrink="0" (expected true or false); using true' },
+    });
   });
 });

@@ -1,8 +1,8 @@
 import type { V1Service } from '@kubernetes/client-node';
-import { decideCutover, cutoverFetch, type AppSnapshot } from '../../../webhook/src/policies/cutover.js';
+import { decideCutover, cutoverFetch, type AppSnapshot } from '../../../webhook/src/webhook/cutover.js';
 import { patchOperations, type Decision } from '../../../webhook/src/admission/responses.js';
 import type { AdmissionRequest } from '../../../webhook/src/admission/review.js';
-import { ANNOTATION_PENDING_COLOR, LABEL_COLOR } from '../../../webhook/src/contract.js';
+import { ANNOTATION_PENDING_COLOR, LABEL_COLOR } from '../../../webhook/src/domain/contract.js';
 import { NEXT, NS, SERVING, applyDecision, deployment, loadRequest, service } from './builders.js';
 
 const UPDATE = 'service-update-new-color.json';

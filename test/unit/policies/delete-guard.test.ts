@@ -8,7 +8,7 @@ import {
   type GuardPlan,
   type GuardSnapshot,
   type PodReport,
-} from '../../../webhook/src/policies/delete-guard.js';
+} from '../../../webhook/src/webhook/guard.js';
 import type { AdmissionRequest } from '../../../webhook/src/admission/review.js';
 import type { Decision } from '../../../webhook/src/admission/responses.js';
 import { NEXT, NS, SERVING, SERVING_UID, deployment, loadRequest, pod, service } from './builders.js';
@@ -441,7 +441,7 @@ describe('delete guard: decision from the counts', () => {
   });
 
   it('denies by default when a pod cannot be asked, naming the pod and the error', () => {
-    const d = decideFromCounts(plan(), [zero(POD_A), { name: POD_B, ok: false, error: 'connect ECONNREFUSED 127.0.10.12:9471' }]);
+    const d = decideFromCounts(plan(), [zero(POD_A), { name: POD_B, ok: false, reason: 'network', error: 'connect ECONNREFUSED 127.0.10.12:9471' }]);
     expect(d.allowed).toBe(false);
     expect(d.reason).toBe('unknown-pod');
     expect(d.status?.message).toBe(
@@ -458,12 +458,12 @@ describe('delete guard: decision from the counts', () => {
   });
 
   it('counts a nonsensical count as unknown', () => {
-    const d = decideFromCounts(plan(), [zero(POD_A), { name: POD_B, ok: true, established: -1 }], { onUnknown: 'deny' });
+    const d = decideFromCounts(plan(), [zero(POD_A), { name: POD_B, ok: true, established: -1, ports: {} }], { onUnknown: 'deny' });
     expect(d.status?.message).toContain(`could not ask pod ${POD_B} (127.0.10.12:9471/connections): reported -1 established connections.`);
   });
 
   it('allows an unknown pod with --on-unknown=allow, with a warning naming it', () => {
-    const d = decideFromCounts(plan(), [zero(POD_A), { name: POD_B, ok: false, error: 'timeout after 2000 ms' }], { onUnknown: 'allow' });
+    const d = decideFromCounts(plan(), [zero(POD_A), { name: POD_B, ok: false, reason: 'network', error: 'timeout after 2000 ms' }], { onUnknown: 'allow' });
     expect(d).toEqual({
       allowed: true,
       reason: 'unknown-pod',
@@ -476,7 +476,7 @@ describe('delete guard: decision from the counts', () => {
   it('still denies for connections with --on-unknown=allow, and names the unknown pod too', () => {
     const reports: PodReport[] = [
       { name: POD_A, ok: true, established: 1, ports: { '8081': 1 } },
-      { name: POD_B, ok: false, error: 'HTTP 500' },
+      { name: POD_B, ok: false, reason: 'network', error: 'HTTP 500' },
     ];
     const d = decideFromCounts(plan(), reports, { onUnknown: 'allow' });
     expect(d.allowed).toBe(false);
@@ -496,7 +496,7 @@ describe('delete guard: decision from the counts', () => {
 
   it('brackets IPv6 pod addresses in messages', () => {
     const p = askOf(planDeleteGuard(loadRequest(DELETE), snap({ pods: [pod({ name: POD_A, ip: 'fd00::a', hash: HASH })] })));
-    const d = decideFromCounts(p, [{ name: POD_A, ok: false, error: 'timeout' }], { onUnknown: 'deny' });
+    const d = decideFromCounts(p, [{ name: POD_A, ok: false, reason: 'network', error: 'timeout' }], { onUnknown: 'deny' });
     expect(d.status?.message).toContain(`pod ${POD_A} ([fd00::a]:9471/connections): timeout`);
   });
 });

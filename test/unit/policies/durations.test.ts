@@ -1,4 +1,4 @@
-import { DurationError, formatDuration, parseDuration, tryParseDuration } from '../../../webhook/src/policies/durations.js';
+import { DurationError, formatDuration, parseDuration, tryParseDuration } from '../../../webhook/src/domain/durations.js';
 
 describe('parseDuration', () => {
   it.each([

@@ -14,7 +14,7 @@ import {
   type GuardPlan,
   type GuardSnapshot,
   type PodReport,
-} from '../../../webhook/src/policies/delete-guard.js';
+} from '../../../webhook/src/webhook/guard.js';
 import { NEXT, SERVING, deployment, pod, service } from './builders.js';
 
 const NS = 'record-reviews-mx56unyy';
@@ -132,7 +132,7 @@ describe('replica decrease to k > 0 (Deployment UPDATE 3 → 2, recorded)', () =
   it('allows it when no pod holds a connection, and refuses when a pod cannot be asked', () => {
     const plan = askOf(planDeleteGuard(req(), snap({ pods: [colorPod('a'), colorPod('b'), colorPod('c')] })));
     expect(decideFromCounts(plan, reports(plan))).toMatchObject({ allowed: true, reason: 'drained' });
-    const broken: PodReport[] = [...reports(plan).slice(1), { name: plan.pods[0]!.name, ok: false, error: 'connection refused' }];
+    const broken: PodReport[] = [...reports(plan).slice(1), { name: plan.pods[0]!.name, ok: false, reason: 'network', error: 'connection refused' }];
     expect(decideFromCounts(plan, broken)).toMatchObject({ allowed: false, reason: 'unknown-pod' });
   });
 
@@ -274,7 +274,7 @@ describe('eviction (recorded pods/eviction CREATE)', () => {
     expect(d).toMatchObject({ allowed: false, reason: 'connections', status: { code: 429, reason: 'TooManyRequests' } });
     expect(d.status!.message).toContain(`Not evicting pod ${NS}/${podName} (Deployment web-${SERVING}, app web, color ${SERVING}) yet: 1 established connection still open`);
     expect(d.status!.message).toContain('The eviction is retried');
-    const unknown = decideFromCounts(plan, [{ name: podName, ok: false, error: 'timed out' }]);
+    const unknown = decideFromCounts(plan, [{ name: podName, ok: false, reason: 'network', error: 'timed out' }]);
     expect(unknown).toMatchObject({ allowed: false, reason: 'unknown-pod', status: { code: 429 } });
     expect(decideFromCounts(plan, [{ name: podName, ok: true, established: 0, ports: {} }]).allowed).toBe(true);
   });

@@ -1,6 +1,6 @@
 // Which pods a ReplicaSet's scale-down is sure to remove first: the ReplicaSet controller's first
 // four sort keys, and nothing beyond them.
-import { deletionCostOf, goesBefore, isActivePod, removalRank, scaleDownSafety, type CountedPod, type RemovalRank } from '../../../webhook/src/policies/removal-order.js';
+import { deletionCostOf, goesBefore, isActivePod, removalRank, scaleDownSafety, type CountedPod, type RemovalRank } from '../../../webhook/src/domain/removal-order.js';
 import { pod } from './builders.js';
 
 const rank = (name: string, over: Partial<RemovalRank> = {}): RemovalRank => ({ name, assigned: true, phase: 2, ready: true, deletionCost: 0, ...over });

@@ -7,8 +7,8 @@ import express from 'express';
 import request from 'supertest';
 import type { V1Deployment, V1Pod } from '@kubernetes/client-node';
 import { admissionRoute } from '../../../webhook/src/admission/http.js';
-import type { SnapshotReader } from '../../../webhook/src/cluster/snapshots.js';
-import { deleteGuardHandler } from '../../../webhook/src/server/handlers.js';
+import type { SnapshotReader } from '../../../webhook/src/webhook/reads/snapshots.js';
+import { deleteGuardHandler } from '../../../webhook/src/webhook/handlers.js';
 
 const review = JSON.parse(readFileSync(new URL('../../fixtures/admission/recorded/pod-eviction.json', import.meta.url), 'utf8'));
 const NS: string = review.request.namespace;

@@ -2,9 +2,9 @@
 import https from 'node:https';
 import { Writable } from 'node:stream';
 import tls from 'node:tls';
-import { generateServingCertificate } from '../../../webhook/src/tls/self-signed.js';
-import { createLogger } from '../../../webhook/src/observability/log.js';
-import { startHttps } from '../../../webhook/src/server/https.js';
+import { generateServingCertificate } from '../../../webhook/src/webhook/tls/self-signed.js';
+import { createLogger } from '../../../webhook/src/runtime/log.js';
+import { startHttps } from '../../../webhook/src/webhook/https.js';
 
 const log = createLogger({ destination: new Writable({ write: (_c, _e, cb) => cb() }) as never });
 

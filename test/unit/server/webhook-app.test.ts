@@ -3,9 +3,9 @@
 import { Writable } from 'node:stream';
 import request from 'supertest';
 import { allowed, denied } from '../../../webhook/src/admission/responses.js';
-import { createLogger } from '../../../webhook/src/observability/log.js';
-import { createMetrics } from '../../../webhook/src/observability/metrics.js';
-import { webhookApp } from '../../../webhook/src/server/app.js';
+import { createLogger } from '../../../webhook/src/runtime/log.js';
+import { createMetrics } from '../../../webhook/src/runtime/metrics.js';
+import { webhookApp } from '../../../webhook/src/webhook/server.js';
 
 const lines: string[] = [];
 const log = createLogger({ name: 'test', destination: new Writable({ write: (c, _e, cb) => (lines.push(String(c)), cb()) }) as never });

@@ -1,4 +1,4 @@
-import type { ProbeResult } from '../../../webhook/src/controller/planner.js';
+import type { ProbeResult } from '../../../webhook/src/domain/color-states.js';
 import {
   drainLeftSeconds,
   formatJson,

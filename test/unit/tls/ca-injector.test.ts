@@ -10,7 +10,7 @@ import {
   type WebhookConfigIO,
   type WebhookConfigKind,
   type WebhookConfigView,
-} from '../../../webhook/src/tls/ca-injector.js';
+} from '../../../webhook/src/webhook/tls/ca-injector.js';
 
 class ApiError extends Error {
   constructor(readonly code: number, message: string) {

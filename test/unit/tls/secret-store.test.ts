@@ -10,8 +10,8 @@ import {
   splitPemBundle,
   tlsUsability,
   type SecretIO,
-} from '../../../webhook/src/tls/secret-store.js';
-import { generateServingCertificate, type ServingCertificate } from '../../../webhook/src/tls/self-signed.js';
+} from '../../../webhook/src/webhook/tls/secret-store.js';
+import { generateServingCertificate, type ServingCertificate } from '../../../webhook/src/webhook/tls/self-signed.js';
 
 const NS = 'rainbow-system';
 const NAME = 'rainbow-tls';

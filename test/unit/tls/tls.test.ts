@@ -6,13 +6,13 @@ import os from 'node:os';
 import path from 'node:path';
 import type { TLSSocket } from 'node:tls';
 
-import { loadCertDir, watchCertDir, type CertKeyPair, type CertDirWatcher } from '../../../webhook/src/tls/cert-dir.js';
+import { loadCertDir, watchCertDir, type CertKeyPair, type CertDirWatcher } from '../../../webhook/src/webhook/tls/cert-dir.js';
 import {
   generateCertificateAuthority,
   generateServingCertificate,
   writeCertificateFiles,
   type ServingCertificate,
-} from '../../../webhook/src/tls/self-signed.js';
+} from '../../../webhook/src/webhook/tls/self-signed.js';
 
 const SERVICE_DNS = 'rainbow-webhook.rainbow-system.svc';
 

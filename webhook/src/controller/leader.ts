@@ -19,9 +19,9 @@
 import { hostname } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { CoordinationV1Api, V1MicroTime, type KubeConfig, type V1Lease } from '@kubernetes/client-node';
-import { apiClient, apiErrorMessage, statusOf } from '../cluster/kube.js';
-import { createLogger, type Logger } from '../observability/log.js';
-import { toDate } from '../policies/objects.js';
+import { apiClient, apiErrorMessage, statusOf } from '../kube/client.js';
+import { createLogger, type Logger } from '../runtime/log.js';
+import { toDate } from '../domain/objects.js';
 
 export const LEASE_NAME = 'rainbow-controller';
 

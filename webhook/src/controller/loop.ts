@@ -18,8 +18,8 @@
 //    rollback gets its replicas back at once.
 import { hostname } from 'node:os';
 import type { CoreV1Event, V1Deployment, V1Service } from '@kubernetes/client-node';
-import { askPods as defaultAskPods } from '../connections/ask-pods.js';
-import { apiErrorMessage, statusOf } from '../cluster/kube.js';
+import { askPods as defaultAskPods } from '../net/ask-pods.js';
+import { apiErrorMessage, statusOf } from '../kube/client.js';
 import {
   ANNOTATION_DRAIN_STARTED,
   ANNOTATION_FORCE_DELETE,
@@ -28,23 +28,16 @@ import {
   ANNOTATION_SHRUNK_FROM,
   LABEL_APP,
   LABEL_COLOR,
-} from '../contract.js';
-import { createLogger, type Logger } from '../observability/log.js';
-import { appOf, colorOfDeployment, deploymentOfColor, isDeploymentAvailable } from '../policies/availability.js';
-import { formatDuration } from '../policies/durations.js';
-import { annotationOf } from '../policies/objects.js';
+} from '../domain/contract.js';
+import { createLogger, type Logger } from '../runtime/log.js';
+import { appOf, colorOfDeployment, deploymentOfColor, isDeploymentAvailable } from '../domain/availability.js';
+import { formatDuration } from '../domain/durations.js';
+import { annotationOf } from '../domain/objects.js';
 import { isAdmissionDenial, type ControllerApi, type ObjectSource } from './kube-io.js';
 import { forgetApp, recordColors, type ControllerMetrics } from './metrics.js';
-import {
-  formatDrainStarted,
-  nextObservation,
-  planAppDetailed,
-  type Action,
-  type AppColors,
-  type DeploymentRef,
-  type DrainObservation,
-} from './planner.js';
-import { probeColors, type AskPodsFn } from './probe.js';
+import { planAppDetailed, type Action } from './planner.js';
+import { formatDrainStarted, nextObservation, type AppColors, type DeploymentRef, type DrainObservation } from '../domain/color-states.js';
+import { probeColors, type AskPodsFn } from '../net/probe.js';
 
 export const REPORTING_COMPONENT = 'rainbow-controller';
 
@@ -63,7 +56,7 @@ export type EventReason =
 export interface ControllerLoopOptions {
   source: ObjectSource;
   api: ControllerApi;
-  /** Default: connections/ask-pods.ts. */
+  /** Default: net/ask-pods.ts. */
   askPods?: AskPodsFn;
   /** Default: () => new Date(). Used for planning, stamps and observations. */
   now?: () => Date;

@@ -3,8 +3,8 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
-import { metricsHandler } from '../observability/metrics.js';
-import type { ColorState } from './planner.js';
+import { metricsHandler } from '../runtime/metrics.js';
+import type { ColorState } from '../domain/color-states.js';
 
 export const COLOR_STATES: readonly ColorState[] = ['serving', 'pending', 'new', 'draining', 'drained', 'kept', 'deleting'];
 

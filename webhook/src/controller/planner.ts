@@ -1,7 +1,6 @@
-// The controller's decisions for one app, pure: given its Services, its Deployments, what the
-// controller has seen of each color's connections and the time, say what each color is and what
-// to do. No I/O, no clock: loop.ts reads, asks pods and writes; `rainbow status` uses the same
-// states so the table and the controller never disagree.
+// The controller's decisions for one app, pure: given its colors' states (domain/color-states.ts,
+// which `rainbow status` shows too), say what to do. No I/O, no clock: loop.ts reads, asks pods
+// and writes.
 //
 // Rules (DESIGN.md, "Cutover" and the controller's issue):
 //  - promote: a Service's rainbow.dev/pending-color whose Deployment is Available becomes its
@@ -26,69 +25,25 @@
 // A serving or pending color is never touched, and loses a stale drain-started (a rollback to an
 // old color must not inherit its old max-drain clock). A shrunk color (rainbow.dev/shrunk-from)
 // that serves, is pending or is kept again gets its replicas back.
-import type { V1Deployment, V1Service } from '@kubernetes/client-node';
+import type { V1Deployment } from '@kubernetes/client-node';
+import { ANNOTATION_DRAIN_STARTED, ANNOTATION_PENDING_COLOR, ANNOTATION_SHRUNK_FROM } from '../domain/contract.js';
+import { appOf, colorOfService, deploymentOfColor, desiredReplicas, isDeploymentAvailable, shrunkFrom } from '../domain/availability.js';
+import { formatDuration } from '../domain/durations.js';
+import { annotationOf } from '../domain/objects.js';
+import { scaleDownSafety } from '../domain/removal-order.js';
 import {
-  ANNOTATION_DRAIN_GRACE,
-  ANNOTATION_DRAIN_STARTED,
-  ANNOTATION_KEEP_COLORS,
-  ANNOTATION_MAX_DRAIN,
-  ANNOTATION_PENDING_COLOR,
-  ANNOTATION_SHRINK,
-  ANNOTATION_SHRUNK_FROM,
-  DEFAULTS,
-} from '../contract.js';
-import {
-  appOf,
-  colorOfDeployment,
-  colorOfService,
-  deploymentOfColor,
-  desiredReplicas,
-  isDeploymentAvailable,
-  readServiceSettings,
-  shrunkFrom,
-} from '../policies/availability.js';
-import { formatDuration } from '../policies/durations.js';
-import { annotationOf, isBeingDeleted, toDate } from '../policies/objects.js';
-import { scaleDownSafety, type RemovalRank } from '../policies/removal-order.js';
-
-/** One active pod of a color at the last probe (removal-order.ts: not terminating, not finished). */
-export interface PodObservation {
-  name: string;
-  /** Its established connections; undefined when it was not counted (see `unknown`). */
-  connections?: number;
-  /** Why it has no count: it could not be asked, or it is not running yet. */
-  unknown?: string;
-  /** How the ReplicaSet controller ranks it for removal; `rank.deletionCost` is its cost as read then. */
-  rank: RemovalRank;
-  /** Its controller.kubernetes.io/pod-deletion-cost annotation as listed, if any. */
-  costAnnotation?: string;
-}
-
-/** What the loop has seen of a color's connections (kept in memory, per color). */
-export interface DrainObservation {
-  /** Established connections at the last probe (sum over the pods that answered). */
-  lastCount?: number;
-  /** Since when every probe read 0 (undefined unless the last probe read 0 from every pod). */
-  zeroSince?: Date;
-  /** Why the last probe is incomplete: a pod could not be asked, the pods could not be listed. */
-  unknown?: string;
-  /** When the last probe finished. */
-  observedAt?: Date;
-  /** The color's active pods at the last probe, with their counts (absent when they could not be listed). */
-  pods?: PodObservation[];
-}
-
-/**
- * `new`: a color whose Deployment exists but that no Service has selected or asked for yet (a
- * release deployed ahead of its switch); it is never stamped or deleted.
- */
-export type ColorState = 'serving' | 'pending' | 'new' | 'draining' | 'drained' | 'kept' | 'deleting';
-
-export interface DeploymentRef {
-  name: string;
-  namespace: string;
-  uid?: string;
-}
+  colorStates,
+  deploymentRef,
+  formatDrainStarted,
+  parseDrainStarted,
+  serviceName,
+  FUTURE_TOLERANCE_MS,
+  type AppColors,
+  type AppSettings,
+  type ColorStatus,
+  type DeploymentRef,
+  type PlanInput,
+} from '../domain/color-states.js';
 
 export type DeleteReason = 'drained' | 'max-drain';
 
@@ -129,258 +84,6 @@ export type Action =
   /** Something a human should fix (bad annotation, odd clock); the loop logs it once. */
   | { type: 'warn'; message: string; deployment?: DeploymentRef };
 
-/** The settings that apply to the app as a whole. */
-export interface AppSettings {
-  keepColors: number;
-  drainGraceSeconds: number;
-  maxDrainSeconds: number;
-  /** Shrink draining colors (rainbow.dev/shrink); false as soon as one Service says "false". */
-  shrink: boolean;
-}
-
-export interface PlanInput {
-  app: string;
-  namespace: string;
-  /** The app's Services (others are ignored). */
-  services: readonly V1Service[];
-  /** The app's Deployments (others are ignored). */
-  deployments: readonly V1Deployment[];
-  /** Per color; a color without an entry has not been probed yet. */
-  drain: ReadonlyMap<string, DrainObservation>;
-  /**
-   * Colors the caller has seen serving (the controller remembers them while it runs). A color
-   * that served and stopped is a previous color even when it is newer than the serving one (after
-   * a rollback), before its drain-started stamp is written.
-   */
-  served?: ReadonlySet<string>;
-  /**
-   * `drain` was probed just now, in this drain round: only then are deletion costs written and
-   * colors shrunk (a reconcile between rounds plans with counts up to an interval old, and
-   * would write again the costs the round before has written).
-   */
-  drainRound?: boolean;
-  now: Date;
-}
-
-export interface ColorStatus {
-  color: string;
-  state: ColorState;
-  /** The color's Deployment (the Available one if several, else the newest); absent for a Service's color without one. */
-  deployment?: DeploymentRef;
-  available: boolean;
-  readyReplicas: number;
-  desiredReplicas: number;
-  /** The Deployment's rainbow.dev/shrunk-from, when it runs fewer replicas than that (the controller shrank it). */
-  shrunkFrom?: number;
-  createdAt?: Date;
-  /** Services whose selector names this color. */
-  servingServices: string[];
-  /** Services whose rainbow.dev/pending-color names this color. */
-  pendingServices: string[];
-  /** The Deployment's valid drain-started, if any. */
-  drainStartedAt?: Date;
-  /** drain-started + max-drain, for a previous color that is not kept. */
-  drainDeadline?: Date;
-  /** When a drained color may go: the later of zeroSince and drain-started, plus drain-grace. */
-  deletableAt?: Date;
-  observation?: DrainObservation;
-}
-
-export interface AppColors {
-  app: string;
-  namespace: string;
-  settings: AppSettings;
-  /** Newest previous colors first: serving, then pending, then the others newest first. */
-  colors: ColorStatus[];
-  warnings: string[];
-  /** The app has no Service: nothing is known to serve, so the controller does nothing. */
-  noService: boolean;
-  /** A Service selects the app without a color: every color serves it, nothing is cleaned up. */
-  unselectiveServices: string[];
-}
-
-/** drain-started in the future by more than this is reported (clock skew or a hand-written value). */
-export const FUTURE_TOLERANCE_MS = 60_000;
-
-/**
- * The app's settings when several Services carry them: the most conservative value of each —
- * the largest keep-colors, the longest drain-grace, the longest max-drain (the delete guard also
- * takes the longest max-drain, so both sides agree when a color is past it), and shrink only when
- * no Service says rainbow.dev/shrink: "false". Unreadable annotations fall back to DESIGN's
- * defaults with a warning (readServiceSettings).
- */
-export function appSettings(services: readonly V1Service[]): { settings: AppSettings; warnings: string[] } {
-  const warnings: string[] = [];
-  if (services.length === 0) {
-    return {
-      settings: { keepColors: DEFAULTS.keepColors, drainGraceSeconds: DEFAULTS.drainGraceSeconds, maxDrainSeconds: DEFAULTS.maxDrainSeconds, shrink: DEFAULTS.shrink },
-      warnings,
-    };
-  }
-  const all = services.map((s) => {
-    const r = readServiceSettings(s);
-    warnings.push(...r.warnings.filter((w) => [ANNOTATION_KEEP_COLORS, ANNOTATION_DRAIN_GRACE, ANNOTATION_MAX_DRAIN, ANNOTATION_SHRINK].some((k) => w.includes(k))));
-    return r.settings;
-  });
-  return {
-    settings: {
-      keepColors: Math.max(...all.map((s) => s.keepColors)),
-      drainGraceSeconds: Math.max(...all.map((s) => s.drainGraceSeconds)),
-      maxDrainSeconds: Math.max(...all.map((s) => s.maxDrainSeconds)),
-      shrink: all.every((s) => s.shrink),
-    },
-    warnings,
-  };
-}
-
-/** rainbow.dev/drain-started as a time, RFC 3339 only (the delete guard's reading). */
-export function parseDrainStarted(raw: string | undefined): { value?: string; at?: Date; malformed: boolean } {
-  if (raw === undefined) return { malformed: false };
-  const trimmed = raw.trim();
-  const at = /^\d{4}-\d{2}-\d{2}T/.test(trimmed) ? toDate(trimmed) : undefined;
-  return at ? { value: raw, at, malformed: false } : { value: raw, malformed: true };
-}
-
-/** The RFC 3339 form the controller writes (whole seconds, UTC). */
-export function formatDrainStarted(at: Date): string {
-  return at.toISOString().replace(/\.\d{3}Z$/, 'Z');
-}
-
-function ref(d: V1Deployment, namespace: string): DeploymentRef {
-  const r: DeploymentRef = { name: d.metadata?.name ?? '', namespace: d.metadata?.namespace ?? namespace };
-  if (d.metadata?.uid) r.uid = d.metadata.uid;
-  return r;
-}
-
-function serviceName(s: V1Service): string {
-  return s.metadata?.name ?? '(unnamed)';
-}
-
-const STATE_ORDER: Record<ColorState, number> = { serving: 0, pending: 1, new: 1, draining: 2, drained: 2, kept: 2, deleting: 2 };
-
-/**
- * Every color of the app and its state. Colors come from the app's Deployments and from its
- * Services' selectors and pending annotations (a color may be named before its Deployment exists).
- */
-export function colorStates(input: PlanInput): AppColors {
-  const { app, namespace } = input;
-  const services = input.services.filter((s) => appOf(s) === app);
-  const deployments = input.deployments.filter((d) => appOf(d) === app);
-  const { settings, warnings } = appSettings(services);
-
-  const serving = new Map<string, string[]>();
-  const pending = new Map<string, string[]>();
-  const unselectiveServices: string[] = [];
-  const push = (m: Map<string, string[]>, k: string, v: string) => m.set(k, [...(m.get(k) ?? []), v]);
-  for (const s of services) {
-    const c = colorOfService(s);
-    if (c) push(serving, c, serviceName(s));
-    else unselectiveServices.push(serviceName(s));
-    const p = annotationOf(s, ANNOTATION_PENDING_COLOR)?.trim();
-    if (p) push(pending, p, serviceName(s));
-  }
-  if (unselectiveServices.length > 0) {
-    warnings.push(
-      `Service${unselectiveServices.length > 1 ? 's' : ''} ${unselectiveServices.join(', ')} of app ${app} select${unselectiveServices.length > 1 ? '' : 's'} no color ` +
-        `(no rainbow.dev/color in spec.selector): every color serves, so no color is cleaned up`,
-    );
-  }
-  const noService = services.length === 0;
-  if (noService && deployments.length > 0) {
-    warnings.push(`app ${app} has Deployments but no Service labelled rainbow.dev/app=${app}: nothing is known to serve, so no color is cleaned up`);
-  }
-
-  const names = new Set<string>();
-  for (const d of deployments) {
-    const c = colorOfDeployment(d);
-    if (c) names.add(c);
-  }
-  for (const c of serving.keys()) names.add(c);
-  for (const c of pending.keys()) names.add(c);
-
-  const colors: ColorStatus[] = [];
-  for (const color of names) {
-    const d = deploymentOfColor(deployments, app, color);
-    const servingServices = serving.get(color) ?? (unselectiveServices.length > 0 && d ? [...unselectiveServices] : []);
-    const pendingServices = pending.get(color) ?? [];
-    const status: ColorStatus = {
-      color,
-      state: 'draining',
-      available: isDeploymentAvailable(d),
-      readyReplicas: d?.status?.readyReplicas ?? 0,
-      desiredReplicas: d ? desiredReplicas(d) : 0,
-      servingServices,
-      pendingServices,
-    };
-    if (d) {
-      status.deployment = ref(d, namespace);
-      const from = shrunkFrom(d);
-      if (from !== undefined && from > status.desiredReplicas) status.shrunkFrom = from;
-      const created = toDate(d.metadata?.creationTimestamp as Date | string | undefined);
-      if (created) status.createdAt = created;
-      const ds = parseDrainStarted(annotationOf(d, ANNOTATION_DRAIN_STARTED));
-      if (ds.at) status.drainStartedAt = ds.at;
-    }
-    const obs = input.drain.get(color);
-    if (obs) status.observation = obs;
-
-    if (servingServices.length > 0) status.state = 'serving';
-    else if (pendingServices.length > 0) status.state = 'pending';
-    else if (!d) continue; // named by nothing that still exists
-    else if (isBeingDeleted(d)) status.state = 'deleting';
-    colors.push(status);
-  }
-
-  // Which of the other colors are previous ones (served once; candidates for keep/drain/delete)
-  // and which are new (deployed ahead of their switch): a color is previous if it carries a
-  // drain-started stamp, if the caller saw it serve, or if its Deployment is older than every
-  // serving color's (an earlier release). A color as new as the serving one or newer, never seen
-  // serving, is `new` and left alone; with no serving Deployment to compare with, unstamped colors
-  // are new too (nothing is deleted that cannot be placed in time).
-  const servingCreated = colors
-    .filter((c) => c.state === 'serving' && c.createdAt)
-    .map((c) => c.createdAt!.getTime());
-  const oldestServing = servingCreated.length > 0 ? Math.min(...servingCreated) : undefined;
-  for (const c of colors) {
-    if (c.state !== 'draining') continue;
-    const earlier = oldestServing !== undefined && c.createdAt !== undefined && c.createdAt.getTime() < oldestServing;
-    if (!c.drainStartedAt && !input.served?.has(c.color) && !earlier) c.state = 'new';
-  }
-
-  // Previous colors: the most recently out of service first (drain-started, then creation time);
-  // the first keep-colors are kept.
-  const previous = colors.filter((c) => c.state === 'draining');
-  const outOfService = (c: ColorStatus) => c.drainStartedAt?.getTime() ?? Number.POSITIVE_INFINITY; // unstamped: stops serving now
-  const byAge = [...previous].sort(
-    (a, b) => outOfService(b) - outOfService(a) || (b.createdAt?.getTime() ?? 0) - (a.createdAt?.getTime() ?? 0) || a.color.localeCompare(b.color),
-  );
-  byAge.forEach((c, i) => {
-    if (i < settings.keepColors) {
-      c.state = 'kept';
-      return;
-    }
-    if (c.drainStartedAt) c.drainDeadline = new Date(c.drainStartedAt.getTime() + settings.maxDrainSeconds * 1000);
-    const obs = c.observation;
-    if (obs && !obs.unknown && obs.lastCount === 0) {
-      c.state = 'drained';
-      if (obs.zeroSince && c.drainStartedAt) {
-        const from = Math.max(obs.zeroSince.getTime(), c.drainStartedAt.getTime());
-        c.deletableAt = new Date(from + settings.drainGraceSeconds * 1000);
-      }
-    }
-  });
-
-  const rank = new Map(byAge.map((c, i) => [c, i]));
-  colors.sort(
-    (a, b) =>
-      STATE_ORDER[a.state] - STATE_ORDER[b.state] ||
-      (rank.get(a) ?? 0) - (rank.get(b) ?? 0) ||
-      (b.createdAt?.getTime() ?? 0) - (a.createdAt?.getTime() ?? 0) ||
-      a.color.localeCompare(b.color),
-  );
-  return { app, namespace, settings, colors, warnings, noService, unselectiveServices };
-}
-
 /** What to do for one app now; the order is the order to act in. */
 export function planApp(input: PlanInput): Action[] {
   return planAppDetailed(input).actions;
@@ -407,7 +110,7 @@ export function planAppDetailed(input: PlanInput): { actions: Action[]; colors: 
     }
     const d = deploymentOfColor(deployments, app, pendingColor);
     if (!d || !isDeploymentAvailable(d)) continue;
-    const a: Action = { type: 'promote', service: serviceName(s), to: pendingColor, deployment: ref(d, namespace) };
+    const a: Action = { type: 'promote', service: serviceName(s), to: pendingColor, deployment: deploymentRef(d, namespace) };
     if (current) a.from = current;
     if (rv) a.resourceVersion = rv;
     actions.push(a);
@@ -603,32 +306,4 @@ function shrinkSteps(c: ColorStatus, d: V1Deployment, settings: AppSettings, now
     },
     ...write(stale.filter((p) => p.earlierAndEmpty)),
   ];
-}
-
-/** A probe's result for one color: the sum of the pods' counts, or why it is incomplete. */
-export interface ProbeResult {
-  /** Sum over the pods that answered (0 when the color has no running pod). */
-  count: number;
-  /** Set when any pod could not be asked, or the pods could not be listed. */
-  unknown?: string;
-  /** The color's active pods with their counts (probe.ts), when they were listed. */
-  pods?: PodObservation[];
-}
-
-/**
- * The next observation of a color after a probe at `now`. zeroSince carries over only while
- * every probe reads 0; an incomplete probe (unknown) or any connection resets it. If the clock
- * went backwards past zeroSince, the count restarts at `now` (never earlier than what was seen).
- */
-export function nextObservation(prev: DrainObservation | undefined, probe: ProbeResult, now: Date): DrainObservation {
-  const next: DrainObservation = { lastCount: probe.count, observedAt: now };
-  if (probe.pods) next.pods = probe.pods;
-  if (probe.unknown !== undefined) {
-    next.unknown = probe.unknown;
-    return next;
-  }
-  if (probe.count !== 0) return next;
-  const carried = prev && prev.unknown === undefined && prev.lastCount === 0 ? prev.zeroSince : undefined;
-  next.zeroSince = carried && carried.getTime() <= now.getTime() ? carried : now;
-  return next;
 }

@@ -5,14 +5,14 @@
 import http from 'node:http';
 import https from 'node:https';
 import { AppsV1Api, CoreV1Api, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
-import { askPods, type AskPodsOptions, type PodReport, type PodTarget } from '../connections/ask-pods.js';
-import { LABEL_APP } from '../contract.js';
-import { colorStates, type ProbeResult } from '../controller/planner.js';
-import { probeColors, type AskPodsFn } from '../controller/probe.js';
-import { deploymentOfColor } from '../policies/availability.js';
-import { isBeingDeleted } from '../policies/objects.js';
+import { askPods, type AskPodsOptions, type PodReport, type PodTarget } from '../net/ask-pods.js';
+import { LABEL_APP } from '../domain/contract.js';
+import { colorStates, type ProbeResult } from '../domain/color-states.js';
+import { probeColors, type AskPodsFn } from '../net/probe.js';
+import { deploymentOfColor } from '../domain/availability.js';
+import { isBeingDeleted } from '../domain/objects.js';
 import { appKey, appsOf, buildStatus, type StatusReport } from './model.js';
-import { apiClient } from '../cluster/kube.js';
+import { apiClient } from '../kube/client.js';
 
 export interface CollectOptions {
   /** undefined: every namespace. */

@@ -1,5 +1,5 @@
 // Rendering `rainbow status` (pure): a kubectl-like table per app, or a stable JSON document.
-import { cssColor } from '../contract.js';
+import { cssColor } from '../domain/contract.js';
 import type { AppStatus, ColorRow, StatusReport } from './model.js';
 
 /** JSON document's apiVersion/kind; bump the version on an incompatible change. */

@@ -1,10 +1,10 @@
 // What `rainbow status` shows, computed from what it read (pure): the controller planner's
 // states, with one probe's connection counts in place of the controller's history.
 import type { V1Deployment, V1Service } from '@kubernetes/client-node';
-import { ANNOTATION_PENDING_COLOR, cssColor } from '../contract.js';
-import { colorStates, type AppSettings, type ColorState, type DrainObservation, type ProbeResult } from '../controller/planner.js';
-import { appOf, colorOfService } from '../policies/availability.js';
-import { annotationOf } from '../policies/objects.js';
+import { ANNOTATION_PENDING_COLOR, cssColor } from '../domain/contract.js';
+import { colorStates, type AppSettings, type ColorState, type DrainObservation, type ProbeResult } from '../domain/color-states.js';
+import { appOf, colorOfService } from '../domain/availability.js';
+import { annotationOf } from '../domain/objects.js';
 
 export interface ServiceRow {
   name: string;
