@@ -28,21 +28,12 @@
 // { webhookArgs: ['--reads', 'live'] })` measures that mode; the default (watch caches) is what
 // `npm run bench -- apiserver` measures.
 import { setTimeout as sleep } from 'node:timers/promises';
-import {
-  AdmissionregistrationV1Api,
-  AppsV1Api,
-  CoreV1Api,
-  KubeConfig,
-  PatchStrategy,
-  setHeaderOptions,
-} from '@kubernetes/client-node';
+import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { isDeploymentAvailable } from '../../webhook/src/domain/availability.js';
-import { up } from '../cluster/control-plane.js';
-import { kubeconfigPath } from '../cluster/paths.js';
 import { renderWebhookConfigurations } from '../cluster/webhook-registration.js';
 import { eventually } from '../cluster/poll.js';
 import { benchColor, benchService } from './cluster-objects.js';
-import { percentiles, round, type Percentiles } from './common.js';
+import { benchCluster, percentiles, round, type Percentiles } from './common.js';
 import { startWebhookProcess } from './webhook-process.js';
 
 interface Stats extends Percentiles {
@@ -82,12 +73,7 @@ export interface ApiServerCostOptions {
 export async function benchApiServerCost(updates = 500, opts: ApiServerCostOptions = {}): Promise<ApiServerCostResult> {
   const say = opts.say ?? console.log;
   const webhookArgs = opts.webhookArgs ?? [];
-  await up();
-  const kc = new KubeConfig();
-  kc.loadFromFile(kubeconfigPath);
-  const core = kc.makeApiClient(CoreV1Api);
-  const apps = kc.makeApiClient(AppsV1Api);
-  const admission = kc.makeApiClient(AdmissionregistrationV1Api);
+  const { core, apps, admission } = await benchCluster();
   const id = Date.now().toString(36);
   const hooked = `bench-apiserver-${id}-hook`;
   const plain = `bench-apiserver-${id}-plain`;

@@ -2,7 +2,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { repoRoot } from '../cluster/paths.js';
+import { AdmissionregistrationV1Api, AppsV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { up } from '../cluster/control-plane.js';
+import { kubeconfigPath, repoRoot } from '../cluster/paths.js';
 
 export const machine = () => `${os.cpus().length} × ${os.cpus()[0]?.model?.trim() ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
 
@@ -34,4 +36,12 @@ export function writeResult(name: string, result: object): string {
   const file = path.join(dir, `${name}.json`);
   writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), machine: machine(), ...result }, null, 2) + '\n');
   return path.relative(repoRoot, file);
+}
+
+/** The local cluster, up (started if need be), and the API clients a cluster benchmark uses. */
+export async function benchCluster() {
+  await up();
+  const kc = new KubeConfig();
+  kc.loadFromFile(kubeconfigPath);
+  return { core: kc.makeApiClient(CoreV1Api), apps: kc.makeApiClient(AppsV1Api), admission: kc.makeApiClient(AdmissionregistrationV1Api) };
 }

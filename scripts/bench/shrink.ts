@@ -27,27 +27,18 @@ import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
-import {
-  AdmissionregistrationV1Api,
-  AppsV1Api,
-  CoreV1Api,
-  KubeConfig,
-  PatchStrategy,
-  setHeaderOptions,
-  type V1Deployment,
-  type V1Pod,
-  type V1Service,
-} from '@kubernetes/client-node';
+import { PatchStrategy, setHeaderOptions, type V1Pod } from '@kubernetes/client-node';
 import { isDeploymentAvailable } from '../../webhook/src/domain/availability.js';
-import { execArgs, up } from '../cluster/control-plane.js';
+import { execArgs } from '../cluster/control-plane.js';
 import { clusterGet } from '../cluster/network/portal.js';
-import { insideKubeconfigPath, kubeconfigPath, repoRoot } from '../cluster/paths.js';
+import { insideKubeconfigPath, repoRoot } from '../cluster/paths.js';
 import { eventually } from '../cluster/poll.js';
 import { isRunning, runCommand, startDaemon, stopDaemon, type Daemon } from '../cluster/processes.js';
 import { rainbowCommand } from '../cluster/rainbow-command.js';
 import { renderWebhookConfigurations } from '../cluster/webhook-registration.js';
-import { round } from './common.js';
+import { benchCluster, round } from './common.js';
 import { startWebhookProcess } from './webhook-process.js';
+import { appService, colorDeployment } from '../cluster/app-objects.js';
 
 export interface ShrinkOptions {
   pods?: number;
@@ -127,55 +118,8 @@ export function lognormalLifetimesMs(n: number, o: { medianS: number; sigma: num
 }
 
 const INTERVAL = '1s';
+const BENCH_IMAGE = 'rainbow:bench';
 const merge = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
-
-/** A color of the demo app with the reporter as a native sidecar (as chart/rainbow-app renders it). */
-function color(app: string, c: string, replicas: number): V1Deployment {
-  const labels = { 'rainbow.dev/app': app, 'rainbow.dev/color': c };
-  return {
-    metadata: { name: `${app}-${c}`, labels },
-    spec: {
-      replicas,
-      selector: { matchLabels: labels },
-      template: {
-        metadata: { labels },
-        spec: {
-          terminationGracePeriodSeconds: 10,
-          initContainers: [
-            {
-              name: 'reporter',
-              image: 'rainbow:bench',
-              restartPolicy: 'Always',
-              args: ['reporter', '--ports', '8080,8081', '--pod-ip', '$(POD_IP)'],
-              env: [{ name: 'POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } }],
-              readinessProbe: { httpGet: { path: '/connections', port: 9471 }, periodSeconds: 1 },
-            },
-          ],
-          containers: [
-            {
-              name: 'app',
-              image: 'rainbow:bench',
-              args: ['app'],
-              env: [{ name: 'RAINBOW_COLOR', value: c }],
-              ports: [
-                { name: 'http', containerPort: 8080 },
-                { name: 'tcp', containerPort: 8081 },
-              ],
-              readinessProbe: { httpGet: { path: '/healthz', port: 'http' }, periodSeconds: 1 },
-            },
-          ],
-        },
-      },
-    },
-  };
-}
-
-function appService(app: string, c: string, annotations: Record<string, string>): V1Service {
-  return {
-    metadata: { name: app, labels: { 'rainbow.dev/app': app }, annotations },
-    spec: { selector: { 'rainbow.dev/app': app, 'rainbow.dev/color': c }, ports: [{ name: 'tcp', port: 8081, targetPort: 'tcp' }] },
-  };
-}
 
 /**
  * The pod IPs kube-proxy sends new connections of `namespace/service` port `port` to, from its
@@ -255,12 +199,7 @@ export async function benchShrink(opts: ShrinkOptions = {}): Promise<ShrinkResul
   const q = (p: number) => round(sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)]! / 1000, 1);
   say(`  lifetimes: lognormal median ${lt.medianS} s, σ ${lt.sigma}, cap ${lt.capS} s, seed ${lt.seed}: p50 ${q(0.5)} s, p90 ${q(0.9)} s, p99 ${q(0.99)} s, max ${q(1)} s`);
 
-  await up();
-  const kc = new KubeConfig();
-  kc.loadFromFile(kubeconfigPath);
-  const core = kc.makeApiClient(CoreV1Api);
-  const apps = kc.makeApiClient(AppsV1Api);
-  const admission = kc.makeApiClient(AdmissionregistrationV1Api);
+  const { core, apps, admission } = await benchCluster();
   const id = Date.now().toString(36);
   const ns = `bench-shrink-${id}`;
   const dir = mkdtempSync(path.join(os.tmpdir(), 'rainbow-bench-shrink-'));
@@ -288,8 +227,8 @@ export async function benchShrink(opts: ShrinkOptions = {}): Promise<ShrinkResul
       const [A, B] = shrink ? ['a1a1a1', 'b1b1b1'] : ['a0a0a0', 'b0b0b0'];
       const hint = { abort: () => (controller && isRunning(controller) ? undefined : `rainbow controller exited; see ${log}`) };
       const annotations = { 'rainbow.dev/keep-colors': '0', 'rainbow.dev/drain-grace': `${graceS}s`, 'rainbow.dev/max-drain': '1h', 'rainbow.dev/shrink': String(shrink) };
-      const svc = await core.createNamespacedService({ namespace: ns, body: appService(app, A, annotations) });
-      await apps.createNamespacedDeployment({ namespace: ns, body: color(app, A, pods) });
+      const svc = await core.createNamespacedService({ namespace: ns, body: appService(app, A, annotations, 'ClusterIP') });
+      await apps.createNamespacedDeployment({ namespace: ns, body: colorDeployment(app, A, { replicas: pods, image: BENCH_IMAGE, terminationGracePeriodSeconds: 10 }) });
       const t0 = Date.now();
       await eventually(`${app}-${A} Available (${pods} pods)`, async () => isDeploymentAvailable(await apps.readNamespacedDeployment({ namespace: ns, name: `${app}-${A}` })), 300_000, 500, hint);
       say(`  [${app}] ${pods} pods of ${A} Available in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
@@ -316,7 +255,7 @@ export async function benchShrink(opts: ShrinkOptions = {}): Promise<ShrinkResul
         }, 30_000, 500);
         say(`  [${app}] ${n} streams open through ClusterIP ${svc.spec!.clusterIP}; per pod: ${perPod.join(' ')}`);
 
-        await apps.createNamespacedDeployment({ namespace: ns, body: color(app, B, 1) });
+        await apps.createNamespacedDeployment({ namespace: ns, body: colorDeployment(app, B, { replicas: 1, image: BENCH_IMAGE, terminationGracePeriodSeconds: 10 }) });
         await eventually(`${app}-${B} Available`, async () => isDeploymentAvailable(await apps.readNamespacedDeployment({ namespace: ns, name: `${app}-${B}` })), 120_000, 200, hint);
 
         // The switch: the drain starts, and so do the clients' lifetimes.

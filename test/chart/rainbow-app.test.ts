@@ -4,7 +4,7 @@ import type { V1Container, V1Deployment, V1PodDisruptionBudget, V1PodSpec, V1Sec
 
 import { DEFAULTS, ENV_COLOR, LABEL_APP, LABEL_COLOR } from '../../webhook/src/domain/contract.js';
 import { parseDuration } from '../../webhook/src/domain/durations.js';
-import { appService, colorDeployment } from '../e2e/support/app-objects.js';
+import { appService, colorDeployment } from '../../scripts/cluster/app-objects.js';
 import { render, renderError, renderNotes, type Rendered } from './render.js';
 
 const COLOR = '3c3fdc';
@@ -370,7 +370,7 @@ describe('Pod Security Standard "restricted"', () => {
   });
 });
 
-describe('the shape the e2e tests build by hand (test/e2e/support/app-objects.ts)', () => {
+describe('the shape the e2e tests build by hand (scripts/cluster/app-objects.ts)', () => {
   it('matches the chart in names, selectors, containers, sidecar and Service ports', async () => {
     const r = await render('rainbow-app', {
       values: { color: COLOR, image: { tag: 'e2e' }, service: { type: 'NodePort' } },

@@ -5,7 +5,7 @@
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { restartDaemon } from '../../scripts/cluster/control-plane.js';
 import { clients, eventually, testNamespace } from './support/cluster.js';
-import { appService, colorDeployment } from './support/app-objects.js';
+import { appService, colorDeployment } from '../../scripts/cluster/app-objects.js';
 import { controllerEvents, startController, waitAvailable, type ControllerProcess } from './support/controller.js';
 import { startWebhook, type RegisteredWebhook } from './support/webhook.js';
 

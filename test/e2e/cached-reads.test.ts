@@ -4,7 +4,7 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import { startCachedReads, type CachedReads } from '../../webhook/src/webhook/reads/cached-reads.js';
 import { liveReads } from '../../webhook/src/webhook/reads/live-reads.js';
 import type { ClusterReads } from '../../webhook/src/webhook/reads/snapshots.js';
-import { colorDeployment, appService } from './support/app-objects.js';
+import { colorDeployment, appService } from '../../scripts/cluster/app-objects.js';
 import { clients, eventually, kubeConfig, testNamespace } from './support/cluster.js';
 
 const kc = kubeConfig();

@@ -20,7 +20,7 @@ import type { V1Lease } from '@kubernetes/client-node';
 import { clients, eventually, kubectl, testNamespace } from './support/cluster.js';
 import { clusterHost } from './support/network.js';
 import { startWebhook, type RegisteredWebhook } from './support/webhook.js';
-import { appService, colorDeployment } from './support/app-objects.js';
+import { appService, colorDeployment } from '../../scripts/cluster/app-objects.js';
 import {
   connectionsOf,
   controllerEvents,

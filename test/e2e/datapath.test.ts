@@ -10,7 +10,7 @@ import type { ChildProcess } from 'node:child_process';
 import type { V1Pod } from '@kubernetes/client-node';
 import { repoRoot } from '../../scripts/cluster/paths.js';
 import { clients, eventually, helm, kubectl, testNamespace } from './support/cluster.js';
-import { appService, colorDeployment } from './support/app-objects.js';
+import { appService, colorDeployment } from '../../scripts/cluster/app-objects.js';
 import { connectionsOf, openStream, waitAvailable, watchDeletion, type Stream } from './support/controller.js';
 import { clusterHost, execInside, spawnInPod } from './support/network.js';
 import { installRainbowSystem, type InClusterSystem } from './support/system.js';

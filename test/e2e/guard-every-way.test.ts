@@ -8,7 +8,7 @@ import { bin, kubeconfigPath } from '../../scripts/cluster/paths.js';
 import { clients, eventually, kubectl, testNamespace } from './support/cluster.js';
 import { connectionsOf, openStream, waitAvailable, type Stream } from './support/controller.js';
 import { startWebhook, type RegisteredWebhook } from './support/webhook.js';
-import { appService, colorDeployment } from './support/app-objects.js';
+import { appService, colorDeployment } from '../../scripts/cluster/app-objects.js';
 
 const { core, apps } = clients();
 const NODE = 'rainbow-node';

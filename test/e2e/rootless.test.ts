@@ -10,7 +10,7 @@ import { AppsV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { readState, type ClusterState } from '../../scripts/cluster/control-plane.js';
 import { repoRoot } from '../../scripts/cluster/paths.js';
 import { eventually } from './support/cluster.js';
-import { colorDeployment } from './support/app-objects.js';
+import { colorDeployment } from '../../scripts/cluster/app-objects.js';
 
 const run = promisify(execFile);
 const NOBODY = 65534;

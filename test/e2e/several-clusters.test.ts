@@ -13,7 +13,7 @@ import { repoRoot } from '../../scripts/cluster/paths.js';
 import { hostNetwork } from '../../scripts/cluster/network/host-network.js';
 import { isListening, isRunning } from '../../scripts/cluster/processes.js';
 import { clients, eventually, testNamespace } from './support/cluster.js';
-import { appService, colorDeployment } from './support/app-objects.js';
+import { appService, colorDeployment } from '../../scripts/cluster/app-objects.js';
 
 const run = promisify(execFile);
 const cli = path.join(repoRoot, 'dist', 'scripts', 'cluster', 'main.js');

@@ -6,7 +6,7 @@ import { clients, eventually, kubectl, testNamespace } from './support/cluster.j
 import { connectionsOf as colorConnections, openStream } from './support/controller.js';
 import { clusterHost, connectInside } from './support/network.js';
 import { startWebhook, type RegisteredWebhook } from './support/webhook.js';
-import { appService, colorDeployment } from './support/app-objects.js';
+import { appService, colorDeployment } from '../../scripts/cluster/app-objects.js';
 
 const { core, apps } = clients();
 let ns: Awaited<ReturnType<typeof testNamespace>>;

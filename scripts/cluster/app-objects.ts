@@ -1,5 +1,6 @@
-// Objects shaped like chart/rainbow-app renders them: Deployment <app>-<color> running the demo
-// app with the reporter as a native sidecar, and the app's NodePort Service selecting a color.
+// Objects shaped like chart/rainbow-app renders them, for the e2e tests and the benchmarks:
+// Deployment <app>-<color> running the demo app with the reporter as a native sidecar, and the
+// app's Service selecting a color.
 import type { V1Deployment, V1Service } from '@kubernetes/client-node';
 
 export interface ColorOptions {
@@ -9,6 +10,10 @@ export interface ColorOptions {
   annotations?: Record<string, string>;
   /** Ports the reporter counts (default 8080,8081); 8081 alone leaves out the readiness probes' connections. */
   countedPorts?: string;
+  /** The project's image as the node simulator names it (default rainbow:e2e). */
+  image?: string;
+  /** Default 5. */
+  terminationGracePeriodSeconds?: number;
 }
 
 export function colorDeployment(app: string, color: string, opts: ColorOptions = {}): V1Deployment {
@@ -21,11 +26,11 @@ export function colorDeployment(app: string, color: string, opts: ColorOptions =
       template: {
         metadata: { labels },
         spec: {
-          terminationGracePeriodSeconds: 5,
+          terminationGracePeriodSeconds: opts.terminationGracePeriodSeconds ?? 5,
           initContainers: [
             {
               name: 'reporter',
-              image: 'rainbow:e2e',
+              image: opts.image ?? 'rainbow:e2e',
               restartPolicy: 'Always',
               args: ['reporter', '--ports', opts.countedPorts ?? '8080,8081', '--pod-ip', '$(POD_IP)'],
               env: [{ name: 'POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } }],
@@ -36,7 +41,7 @@ export function colorDeployment(app: string, color: string, opts: ColorOptions =
           containers: [
             {
               name: 'app',
-              image: 'rainbow:e2e',
+              image: opts.image ?? 'rainbow:e2e',
               args: ['app'],
               env: [{ name: 'RAINBOW_COLOR', value: color }],
               ports: [
@@ -52,11 +57,12 @@ export function colorDeployment(app: string, color: string, opts: ColorOptions =
   };
 }
 
-export function appService(app: string, color: string, annotations: Record<string, string> = {}): V1Service {
+/** `type` ClusterIP: no node ports are taken. */
+export function appService(app: string, color: string, annotations: Record<string, string> = {}, type: 'NodePort' | 'ClusterIP' = 'NodePort'): V1Service {
   return {
     metadata: { name: app, labels: { 'rainbow.dev/app': app }, annotations },
     spec: {
-      type: 'NodePort',
+      type,
       selector: { 'rainbow.dev/app': app, 'rainbow.dev/color': color },
       ports: [
         { name: 'http', port: 8080, targetPort: 'http' },
