@@ -218,9 +218,18 @@ export async function runDemo(o: DemoOptions): Promise<DemoRecord> {
     note(`Service ${o.app}: ${JSON.stringify(flipped.spec?.selector)}, pending-color ${flipped.metadata?.annotations?.['rainbow.dev/pending-color'] ?? '(none)'}`);
 
     step(`New connections get ${B}; the stream opened before the switch still prints ${A}`);
-    const second = new Stream(host, nodePorts.tcp, 'stream 2', o.say);
+    // kube-proxy programs the switch a moment after the Service changes: a connection opened in
+    // that moment still reaches A, and would hold A open. Such a stream is closed and opened again.
+    let second = new Stream(host, nodePorts.tcp, 'stream 2', o.say);
+    let secondStreamLines = await second.next(1);
+    for (let tries = 1; !secondStreamLines[0]?.endsWith(B) && tries < 20; tries++) {
+      note(`stream 2 reached ${A}: kube-proxy had not switched yet; closing it and opening another`);
+      second.close();
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      second = new Stream(host, nodePorts.tcp, 'stream 2', o.say);
+      secondStreamLines = await second.next(1);
+    }
     streams.push(second);
-    const secondStreamLines = await second.next(1);
     const firstStreamAfterFlip = await first.next(1, 10_000);
 
     step(`kubectl delete deployment ${dep(A)} — refused while stream 1 is open`);
