@@ -10,7 +10,7 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const step = (m) => process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${m}\n`);
 const run = (cmd, args, env = {}) => spawnSync(cmd, args, { cwd: root, stdio: 'inherit', env: { ...process.env, ...env } }).status ?? 1;
 
-// Extra arguments go to jest (e.g. `npm test -- test/unit/policies`).
+// Extra arguments go to jest (e.g. `npm test -- test/unit/webhook`).
 const extra = process.argv.slice(2);
 const only = process.env.RAINBOW_TEST_PROJECTS?.split(',') ?? ['unit', 'e2e'];
 

@@ -1,11 +1,11 @@
-// The seed's demo app: an HTTP page painted in the release's color (:8080) and a TCP stream that
+// The demo app: an HTTP page painted in the release's color (:8080) and a TCP stream that
 // prints `The color is #xxxxxx` every 5 s for as long as the client stays (:8081). On SIGTERM it
 // stops accepting but keeps every open stream until the client leaves: exactly the long-lived
 // connection rainbow exists to drain.
 import http from 'node:http';
 import net from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { cssColor } from '../../webhook/src/domain/contract.js';
+import { listen } from '../../webhook/src/runtime/listen.js';
 
 export interface DemoAppOptions {
   color: string;
@@ -43,16 +43,6 @@ export function page(color: string): string {
 `;
 }
 
-function listen(server: net.Server, port: number, bind: string | undefined): Promise<number> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen({ port, host: bind }, () => {
-      server.off('error', reject);
-      resolve((server.address() as AddressInfo).port);
-    });
-  });
-}
-
 export async function startDemoApp(opts: DemoAppOptions): Promise<DemoApp> {
   const interval = opts.intervalMs ?? 5000;
   const streams = new Set<net.Socket>();
@@ -74,7 +64,7 @@ export async function startDemoApp(opts: DemoAppOptions): Promise<DemoApp> {
     const line = colorLine(opts.color);
     const timer = setInterval(() => socket.write(line), interval);
     socket.write(line);
-    // Whatever the client sends is read and dropped (the seed's server stopped working when talked to).
+    // Whatever the client sends is read and dropped, so a talking client cannot stall the stream.
     socket.on('data', () => {});
     socket.on('error', () => socket.destroy());
     socket.once('close', () => {
@@ -83,22 +73,25 @@ export async function startDemoApp(opts: DemoAppOptions): Promise<DemoApp> {
     });
   });
 
-  const [httpPort, tcpPort] = await Promise.all([listen(web, opts.httpPort ?? 8080, opts.bind), listen(tcp, opts.tcpPort ?? 8081, opts.bind)]);
+  const listening = await Promise.allSettled([
+    listen(web, { port: opts.httpPort ?? 8080, bind: opts.bind, name: 'app', flag: 'http-port' }),
+    listen(tcp, { port: opts.tcpPort ?? 8081, bind: opts.bind, name: 'app', flag: 'tcp-port' }),
+  ]);
+  const [webL, tcpL] = listening;
+  if (webL.status === 'rejected' || tcpL.status === 'rejected') {
+    // The one that did listen would keep the process up after the error.
+    await Promise.all(listening.map((l) => (l.status === 'fulfilled' ? l.value.close(0) : undefined)));
+    throw webL.status === 'rejected' ? webL.reason : (tcpL as PromiseRejectedResult).reason;
+  }
 
   return {
-    httpPort,
-    tcpPort,
+    httpPort: webL.value.port,
+    tcpPort: tcpL.value.port,
     streams: () => streams.size,
     shutdown(forceAfterMs) {
-      web.close();
-      web.closeIdleConnections();
-      return new Promise<void>((resolve) => {
-        const force = forceAfterMs === undefined ? undefined : setTimeout(() => streams.forEach((s) => s.destroy()), forceAfterMs);
-        tcp.close(() => {
-          clearTimeout(force);
-          resolve();
-        });
-      });
+      void webL.value.close();
+      const force = forceAfterMs === undefined ? undefined : setTimeout(() => streams.forEach((s) => s.destroy()), forceAfterMs);
+      return tcpL.value.close().finally(() => clearTimeout(force));
     },
   };
 }

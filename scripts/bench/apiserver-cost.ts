@@ -23,8 +23,8 @@
 //
 // What the webhook reads with matters most here. With `--reads live` each review LISTs the app's
 // Deployments and Services; a LIST without resourceVersion is a consistent read, and right after
-// a write (the previous update) kube-apiserver holds it ~50-80 ms until its watch cache has caught
-// up with etcd, so the webhook's answer takes ~75 ms (p50 ratio ~8×). `benchApiServerCost(n,
+// a write (the previous update) kube-apiserver holds it until its watch cache has caught up with
+// etcd, so the webhook's answer waits too (README, Benchmarks). `benchApiServerCost(n,
 // { webhookArgs: ['--reads', 'live'] })` measures that mode; the default (watch caches) is what
 // `npm run bench -- apiserver` measures.
 import { setTimeout as sleep } from 'node:timers/promises';

@@ -23,6 +23,7 @@ if (want('guard')) {
   console.log('\ndelete guard vs pod count');
   console.log(`  → ${writeResult('guard', await benchGuard())}`);
 }
+if (want('forecast')) console.log(`  → ${writeResult('forecast', (await import('./forecast.js')).benchForecast())}`);
 if (want('promotion')) {
   console.log('\npromotion latency (local control plane)');
   const r = await benchPromotion(20);

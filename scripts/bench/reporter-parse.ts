@@ -1,7 +1,8 @@
 // Parse time of /proc/net/tcp content for the reporter benchmark (reporter.ts). Kept apart so
 // that a child process can time it under the reporter's NODE_OPTIONS while loading nothing but
 // the parser.
-import { countEstablishedInText, parseProcNetTcp } from '../../webhook/src/reporter/proc-net-tcp.js';
+import { countEstablishedInText } from '../../webhook/src/reporter/proc-net-tcp.js';
+import { parseProcNetTcp } from '../../test/support/proc-net-entries.js';
 import { quantile, round } from './common.js';
 
 const hex4 = (n: number) => n.toString(16).toUpperCase().padStart(4, '0');

@@ -1,4 +1,4 @@
-// Shrinking a draining color, measured: the seed's case (one color of 16 pods holding 1,600
+// Shrinking a draining color, measured: the README's case (one color of 16 pods holding 1,600
 // long-lived connections) time-compressed on the local cluster, drained once with shrink on and
 // once with shrink off, with the real `rainbow controller` (a process in the cluster's namespace,
 // 1 s drain checks) and the real `rainbow webhook` in the API server's path (registered by URL
@@ -39,6 +39,7 @@ import { renderWebhookConfigurations } from '../cluster/webhook-registration.js'
 import { benchCluster, round } from './common.js';
 import { startWebhookProcess } from './webhook-process.js';
 import { appService, colorDeployment } from '../cluster/app-objects.js';
+import { mulberry32 } from './seeded-random.js';
 
 export interface ShrinkOptions {
   pods?: number;
@@ -90,20 +91,8 @@ export interface ShrinkResult {
   connectionsCut: number;
 }
 
-/** mulberry32: a small seeded PRNG, so both runs (and every run of the benchmark) use the same lifetimes. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export function lognormalLifetimesMs(n: number, o: { medianS: number; sigma: number; capS: number; seed: number }): number[] {
-  const rand = prng(o.seed);
+  const rand = mulberry32(o.seed);
   const out: number[] = [];
   while (out.length < n) {
     // Box–Muller: two uniforms → two standard normals.

@@ -1,4 +1,4 @@
-// The seed's demo, on the local control plane: deploy color A, hold a TCP stream to it, deploy
+// The demo, on the local control plane: deploy color A, hold a TCP stream to it, deploy
 // color B, watch the Service wait for B and flip, see the old stream keep printing A while a new
 // one prints B, see the delete of A refused while the stream is open, close it, and watch the
 // controller delete A. `npm run demo` narrates it; test/e2e/demo.test.ts runs the same steps and
@@ -58,7 +58,7 @@ export function defaultColors(): { a: string; b: string } {
     const ref = head.startsWith('ref: ') ? readFileSync(path.join(repoRoot, '.git', head.slice(5)), 'utf8').trim() : head;
     if (/^[0-9a-f]{40}$/.test(ref)) a = ref.slice(0, 6);
   } catch {
-    /* not a git checkout (or a packed ref): the seed's own color */
+    /* not a git checkout (or a packed ref): the default color */
   }
   // "The next commit": the demo cannot commit for you, so B is derived from A.
   const b = createHash('sha256').update(`${a}+1`).digest('hex').slice(0, 6);

@@ -2,7 +2,7 @@
 import { DEFAULTS, runDemo } from './demo.js';
 
 const opts = DEFAULTS();
-console.log(`rainbow demo — the seed's rainbow deploy on a real Kubernetes API server on this machine
+console.log(`rainbow demo — a rainbow deploy on a real Kubernetes API server on this machine
 colors: ${opts.colors.a} (this commit) and ${opts.colors.b} (the "next" one)`);
 try {
   await runDemo(opts);

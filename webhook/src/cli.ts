@@ -2,13 +2,8 @@
 // `rainbow <role> [flags]`: one CLI, one image, every role. Each role has its folder and a main.ts
 // and is loaded only when asked for, so `rainbow reporter` in every pod loads nothing else.
 //
-// --single-threaded-gc: V8 collects on the thread that runs the JavaScript, in small increments,
-// with no helper threads. With helpers, a full collection's "concurrent" marking competes with
-// the review being answered for the pod's CPU: the webhook's slowest review in 10 s at 1,000
-// reviews/s took up to 54 ms with them and under 13 ms without (README, Benchmarks). Node
-// refuses the flag in NODE_OPTIONS and V8 crashes when it is set at run time, so it lives here,
-// where the image's entrypoint (the `rainbow` link to this file) and
-// scripts/cluster/rainbow-command.ts read it.
+// --single-threaded-gc in the shebang: helper GC threads compete with reviews for the pod's CPU,
+// and Node accepts the flag neither in NODE_OPTIONS nor at run time.
 import { fileURLToPath } from 'node:url';
 import { realpathSync } from 'node:fs';
 import { exitFor } from './runtime/flags.js';
@@ -24,6 +19,7 @@ export const ROLES: Record<string, Role> = {
   reporter: { summary: "sidecar: counts ESTABLISHED TCP connections on the app's ports (GET /connections)", load: () => import('./reporter/main.js') },
   controller: { summary: 'promotes pending colors once Available, cleans up drained colors, emits Events; leader-elected', load: () => import('./controller/main.js') },
   status: { summary: 'colors of each app: state, ready pods, live connections, time left before max-drain', load: () => import('./status/main.js') },
+  dashboard: { summary: 'a local web page of every app: colors, connections over time, Events (live)', load: () => import('./status/dashboard/main.js') },
 };
 
 export function usage(): string {

@@ -1,12 +1,14 @@
 #!/usr/bin/env node
 // `kubectl rainbow …`: kubectl runs any `kubectl-rainbow` on the PATH as its `rainbow` plugin.
-// `kubectl rainbow status …` is `rainbow status …`.
+// `kubectl rainbow status …` is `rainbow status …`, `kubectl rainbow dashboard …` is `rainbow dashboard …`.
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { exitFor } from './runtime/flags.js';
+import { COLOR_STATES } from './domain/color-states.js';
 
 const PLUGIN_COMMANDS: Record<string, string> = {
-  status: 'colors of each app: serving/pending/draining/drained/kept, ready pods, live connections, drain deadline',
+  status: `colors of each app (${COLOR_STATES.join(', ')}), ready pods, live connections, drain deadline`,
+  dashboard: 'a local web page of every app: colors, connections over time, Events (live)',
 };
 
 export function pluginUsage(): string {
@@ -18,6 +20,11 @@ export async function main(argv: string[]): Promise<void> {
   const [name, ...rest] = argv;
   if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
     console.log(pluginUsage());
+    return;
+  }
+  if (name === 'dashboard') {
+    const { run } = await import('./status/dashboard/main.js');
+    await run(rest, 'kubectl rainbow dashboard');
     return;
   }
   if (name !== 'status') {

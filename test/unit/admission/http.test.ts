@@ -1,23 +1,20 @@
-import http from 'node:http';
+import http, { type RequestListener } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import express from 'express';
 import request from 'supertest';
 import { admissionRoute, type AdmissionHandler, type AdmissionRouteOptions, type ReviewObservation, type RejectionObservation } from '../../../webhook/src/admission/http.js';
 import { allowed, denied, patched, withWarnings } from '../../../webhook/src/admission/responses.js';
 import type { AdmissionRequest } from '../../../webhook/src/admission/review.js';
-import { loadReview } from '../policies/builders.js';
+import { loadReview } from '../../support/builders.js';
 
 const PATH = '/validate/deployments';
 const DELETE_UID = 'c4e1f6a2-7b3d-4a9e-8f2c-1d5e9b0a7c36';
 
-function appWith(handler: AdmissionHandler, opts?: AdmissionRouteOptions) {
-  const app = express();
-  app.use(PATH, admissionRoute(handler, opts));
-  return app;
+function appWith(handler: AdmissionHandler, opts?: AdmissionRouteOptions): RequestListener {
+  return admissionRoute(handler, opts);
 }
 
 const body = (file = 'deployment-delete.json') => JSON.stringify(loadReview(file));
-const post = (app: express.Express, payload: string, type = 'application/json') =>
+const post = (app: RequestListener, payload: string, type = 'application/json') =>
   request(app).post(PATH).set('Content-Type', type).send(payload);
 
 function status(code: number, reason: string, message: string, uid?: string) {

@@ -1,6 +1,6 @@
 import { readdirSync } from 'node:fs';
 import { describeRequest, parseReview } from '../../../webhook/src/admission/review.js';
-import { loadReview, loadRequest } from '../policies/builders.js';
+import { loadReview, loadRequest } from '../../support/builders.js';
 
 const fixtures = readdirSync(new URL('../../fixtures/admission/', import.meta.url)).filter((f) => f.endsWith('.json'));
 

@@ -5,7 +5,7 @@ import { readsFromCaches, type ReadCaches } from '../../../webhook/src/webhook/r
 import { snapshotReader, type ClusterReads } from '../../../webhook/src/webhook/reads/snapshots.js';
 import { decideCutover } from '../../../webhook/src/webhook/cutover.js';
 import { planDeleteGuard } from '../../../webhook/src/webhook/guard.js';
-import { NEXT, NS, SERVING, deployment, loadRequest, pod, service } from '../policies/builders.js';
+import { NEXT, NS, SERVING, deployment, loadRequest, pod, service } from '../../support/builders.js';
 
 class MemoryCache<T extends KubernetesObject> implements ObjectCache<T> {
   constructor(private readonly items: T[]) {}

@@ -2,7 +2,7 @@ import { apiErrorMessage } from '../../../webhook/src/kube/client.js';
 import { isAdmissionDenial } from '../../../webhook/src/controller/kube-io.js';
 import { memorySource } from './memory-source.js';
 import { startMetricsServer, createControllerMetrics, recordColors, forgetApp } from '../../../webhook/src/controller/metrics.js';
-import { deployment, service } from '../policies/builders.js';
+import { deployment, service } from '../../support/builders.js';
 
 describe('API errors', () => {
   const denial = {

@@ -6,7 +6,9 @@ import type { ControllerApi } from '../../../webhook/src/controller/kube-io.js';
 import { memorySource, type MemorySource } from './memory-source.js';
 import { createControllerLoop, type ControllerLoop } from '../../../webhook/src/controller/loop.js';
 import { createControllerMetrics, type ControllerMetrics } from '../../../webhook/src/controller/metrics.js';
-import { NS, deployment, pod, service } from '../policies/builders.js';
+import { NS, deployment, pod, service } from '../../support/builders.js';
+import { forecastDrain, formatForecast, type DrainForecast } from '../../../webhook/src/domain/drain-forecast.js';
+import { formatForecastAnnotation, publishForecast } from '../../../webhook/src/domain/forecast-annotation.js';
 
 const T0 = Date.parse('2025-11-26T10:00:00Z');
 
@@ -20,11 +22,20 @@ function mergePatch(target: unknown, patch: unknown): unknown {
   return out;
 }
 
+/** One call of the fake API, as made. */
+type Call =
+  | { op: 'listPods'; namespace: string; selector: string }
+  | { op: 'patchService'; name: string; patch: object }
+  | { op: 'patchDeployment'; name: string; patch: object }
+  | { op: 'patchPod'; name: string; patch: object }
+  | { op: 'deleteDeployment'; name: string; uid: string | undefined };
+type Op = Call['op'];
+
 interface Harness {
   loop: ControllerLoop;
   source: MemorySource;
   metrics: ControllerMetrics;
-  calls: string[];
+  calls: Call[];
   events: CoreV1Event[];
   clock: { now: number };
   pods: V1Pod[];
@@ -41,7 +52,7 @@ const bump = <T extends V1Service | V1Deployment>(o: T): T => ({ ...o, metadata:
 
 function harness(objects: Array<V1Service | V1Deployment>, o: { debounceMs?: number; maxProbeGapMs?: number } = {}): Harness {
   const source = memorySource(objects.map(bump));
-  const calls: string[] = [];
+  const calls: Call[] = [];
   const events: CoreV1Event[] = [];
   const clock = { now: T0 };
   const pods: V1Pod[] = [];
@@ -53,11 +64,11 @@ function harness(objects: Array<V1Service | V1Deployment>, o: { debounceMs?: num
   const find = <T extends V1Service | V1Deployment>(list: T[], name: string) => list.find((x) => x.metadata?.name === name);
   const api: ControllerApi = {
     async listPods(namespace, selector) {
-      calls.push(`listPods ${namespace} ${selector}`);
+      calls.push({ op: 'listPods', namespace, selector });
       return pods;
     },
     async patchService(namespace, name, patch) {
-      calls.push(`patchService ${name} ${JSON.stringify(patch)}`);
+      calls.push({ op: 'patchService', name, patch: structuredClone(patch) });
       if (conflicts.value > 0 && conflicts.value--) throw Object.assign(new Error('the object has been modified'), { code: 409 });
       const svc = find(source.services(namespace), name)!;
       const wantRv = (patch as { metadata?: { resourceVersion?: string } }).metadata?.resourceVersion;
@@ -65,12 +76,12 @@ function harness(objects: Array<V1Service | V1Deployment>, o: { debounceMs?: num
       source.put(bump(mergePatch(svc, patch) as V1Service));
     },
     async patchDeployment(namespace, name, patch) {
-      calls.push(`patchDeployment ${name} ${JSON.stringify(patch)}`);
+      calls.push({ op: 'patchDeployment', name, patch: structuredClone(patch) });
       if (scaleError.value && 'spec' in patch) throw scaleError.value;
       source.put(bump(mergePatch(find(source.deployments(namespace), name)!, patch) as V1Deployment));
     },
     async deleteDeployment(namespace, name, uid) {
-      calls.push(`deleteDeployment ${name} uid=${uid}`);
+      calls.push({ op: 'deleteDeployment', name, uid });
       if (deleteError.value) throw deleteError.value;
       source.remove(find(source.deployments(namespace), name)!);
     },
@@ -78,7 +89,7 @@ function harness(objects: Array<V1Service | V1Deployment>, o: { debounceMs?: num
       events.push(ev);
     },
     async patchPod(_namespace, name, patch) {
-      calls.push(`patchPod ${name} ${JSON.stringify(patch)}`);
+      calls.push({ op: 'patchPod', name, patch: structuredClone(patch) });
       const i = pods.findIndex((p) => p.metadata?.name === name);
       if (i < 0) throw Object.assign(new Error('not found'), { code: 404 });
       pods[i] = mergePatch(pods[i], patch) as V1Pod;
@@ -105,6 +116,23 @@ function harness(objects: Array<V1Service | V1Deployment>, o: { debounceMs?: num
   return { loop, source, metrics, calls, events, clock, pods, counts, leader, deleteError, conflicts, scaleError };
 }
 
+const callsOf = <O extends Op>(h: Harness, op: O, name?: string) =>
+  h.calls.filter((c): c is Extract<Call, { op: O }> => c.op === op && (name === undefined || ('name' in c && c.name === name)));
+const annotationsOf = (patch: object): Record<string, unknown> => (patch as { metadata?: { annotations?: Record<string, unknown> } }).metadata?.annotations ?? {};
+const FORECAST = 'rainbow.dev/drain-forecast';
+const isForecastWrite = (c: Call) => 'patch' in c && FORECAST in annotationsOf(c.patch);
+/** Every call but the pod lists and the drain forecast's publications (see forecastWrites). */
+const writes = (h: Harness) => h.calls.filter((c) => c.op !== 'listPods' && !isForecastWrite(c));
+/** The values written to a Deployment's rainbow.dev/drain-forecast, in order (null: removed). */
+const forecastWrites = (h: Harness, name: string) =>
+  h.calls.filter((c): c is Extract<Call, { op: 'patchDeployment' }> => c.op === 'patchDeployment' && c.name === name && isForecastWrite(c)).map((c) => annotationsOf(c.patch)[FORECAST]);
+const deleteOf = (name: string): Call => ({ op: 'deleteDeployment', name, uid: `uid-${name}` });
+/** The promotion patch of Service web to `color`, with the resourceVersion read. */
+const promoteOf = (color: string): Call => ({
+  op: 'patchService',
+  name: 'web',
+  patch: { metadata: { resourceVersion: expect.any(String), annotations: { 'rainbow.dev/pending-color': null } }, spec: { selector: { 'rainbow.dev/color': color } } },
+});
 const reasons = (h: Harness) => h.events.map((e) => `${e.reason}:${e.involvedObject.kind}/${e.involvedObject.name}`);
 const metric = async (h: Harness, name: string) => (await h.metrics.registry.getSingleMetricAsString(name)).split('\n').filter((l) => !l.startsWith('#')).join('\n');
 const dep = (color: string, day: number, o: object = {}) => deployment({ color, created: `2025-11-2${day}T09:00:00Z`, ...o });
@@ -120,18 +148,13 @@ describe('controller loop', () => {
   it('promotes as soon as the pending color becomes Available, without waiting for the debounce', async () => {
     h = harness([service({ color: 'bbbbbb', pending: 'cccccc' }), dep('bbbbbb', 2), dep('cccccc', 3, { available: false })], { debounceMs: 60_000 });
     await h.loop.start();
-    expect(h.calls.filter((c) => c.startsWith('patchService'))).toEqual([]);
+    expect(callsOf(h, 'patchService')).toEqual([]);
 
     const startedAt = Date.now();
     h.source.put(bump(dep('cccccc', 3)));
     await new Promise((r) => setTimeout(r, 20));
-    const patches = h.calls.filter((c) => c.startsWith('patchService'));
     expect(Date.now() - startedAt).toBeLessThan(1000);
-    expect(patches).toHaveLength(1);
-    expect(JSON.parse(patches[0]!.replace(/^patchService web /, ''))).toEqual({
-      metadata: { resourceVersion: expect.any(String), annotations: { 'rainbow.dev/pending-color': null } },
-      spec: { selector: { 'rainbow.dev/color': 'cccccc' } },
-    });
+    expect(callsOf(h, 'patchService')).toEqual([promoteOf('cccccc')]);
     const svc = h.source.services(NS)[0]!;
     expect(svc.spec?.selector?.['rainbow.dev/color']).toBe('cccccc');
     expect(svc.metadata?.annotations?.['rainbow.dev/pending-color']).toBeUndefined();
@@ -153,11 +176,16 @@ describe('controller loop', () => {
     h.counts.set('web-bbbbbb-1', 2);
     await h.loop.start(); // promotes (cccccc is Available already)
     await h.loop.idle(); // the Service update arrives: bbbbbb is stamped
-    const stamp = h.calls.find((c) => c.startsWith('patchDeployment web-bbbbbb'));
-    expect(stamp).toBe('patchDeployment web-bbbbbb {"metadata":{"annotations":{"rainbow.dev/drain-started":"2025-11-26T10:00:00Z"}}}');
+    expect(callsOf(h, 'patchDeployment', 'web-bbbbbb')[0]).toEqual({
+      op: 'patchDeployment',
+      name: 'web-bbbbbb',
+      patch: { metadata: { annotations: { 'rainbow.dev/drain-started': '2025-11-26T10:00:00Z' } } },
+    });
     expect(reasons(h)).toContain('DrainStarted:Deployment/web-bbbbbb');
 
     await h.loop.drainCheckNow();
+    const list: Call = { op: 'listPods', namespace: NS, selector: 'rainbow.dev/app=web' };
+    expect(callsOf(h, 'listPods')).toEqual([list, list]); // the first round's, then this one's
     expect(h.loop.observations(NS, 'web').get('bbbbbb')).toMatchObject({ lastCount: 2 });
     expect(await metric(h, 'rainbow_color_connections')).toContain('rainbow_color_connections{namespace="shop",app="web",color="bbbbbb"} 2');
 
@@ -167,14 +195,14 @@ describe('controller loop', () => {
     expect(h.loop.observations(NS, 'web').get('bbbbbb')?.zeroSince).toEqual(new Date(T0 + 10_000));
     later(h, 59);
     await h.loop.drainCheckNow();
-    expect(h.calls.filter((c) => c.startsWith('deleteDeployment'))).toEqual([]);
+    expect(callsOf(h, 'deleteDeployment')).toEqual([]);
     expect(h.loop.lastColors(NS, 'web')?.colors.map((c) => `${c.color}:${c.state}`)).toEqual(['cccccc:serving', 'bbbbbb:drained']);
     later(h, 1);
     await h.loop.drainCheckNow();
-    expect(h.calls.filter((c) => c.startsWith('deleteDeployment'))).toEqual(['deleteDeployment web-bbbbbb uid=uid-web-bbbbbb']);
+    expect(callsOf(h, 'deleteDeployment')).toEqual([{ op: 'deleteDeployment', name: 'web-bbbbbb', uid: 'uid-web-bbbbbb' }]);
     expect(reasons(h).slice(-2)).toEqual(['Drained:Deployment/web-bbbbbb', 'Deleted:Deployment/web-bbbbbb']);
     expect(await metric(h, 'rainbow_deletions_total')).toBe('rainbow_deletions_total{reason="drained"} 1');
-    expect(h.calls.some((c) => c.includes('force-delete'))).toBe(false);
+    expect(h.calls.filter((c) => 'patch' in c && 'rainbow.dev/force-delete' in annotationsOf(c.patch))).toEqual([]);
   });
 
   it('never deletes a color whose pods cannot be asked', async () => {
@@ -185,7 +213,7 @@ describe('controller loop', () => {
     await h.loop.start();
     later(h, 3600);
     await h.loop.drainCheckNow();
-    expect(h.calls.filter((c) => c.startsWith('deleteDeployment'))).toEqual([]);
+    expect(callsOf(h, 'deleteDeployment')).toEqual([]);
     expect(h.loop.observations(NS, 'web').get('bbbbbb')).toMatchObject({ lastCount: 0, unknown: 'pod web-bbbbbb-2: connection refused' });
     expect(await metric(h, 'rainbow_color_connections')).not.toContain('color="bbbbbb"');
     expect(await metric(h, 'rainbow_colors')).toContain('rainbow_colors{namespace="shop",app="web",state="draining"} 1');
@@ -197,10 +225,9 @@ describe('controller loop', () => {
     h.pods.push(pod({ name: 'web-bbbbbb-1', color: 'bbbbbb', ip: '127.0.10.1' }));
     h.counts.set('web-bbbbbb-1', 4);
     await h.loop.start();
-    const writes = h.calls.filter((c) => !c.startsWith('listPods'));
-    expect(writes).toEqual([
-      'patchDeployment web-bbbbbb {"metadata":{"annotations":{"rainbow.dev/force-delete":"true"}}}',
-      'deleteDeployment web-bbbbbb uid=uid-web-bbbbbb',
+    expect(writes(h)).toEqual([
+      { op: 'patchDeployment', name: 'web-bbbbbb', patch: { metadata: { annotations: { 'rainbow.dev/force-delete': 'true' } } } },
+      { op: 'deleteDeployment', name: 'web-bbbbbb', uid: 'uid-web-bbbbbb' },
     ]);
     expect(reasons(h)).toEqual(['DrainDeadlineExceeded:Deployment/web-bbbbbb', 'Deleted:Deployment/web-bbbbbb']);
     expect(h.events[0]).toMatchObject({ type: 'Warning', message: expect.stringContaining('past max-drain 1h, with 4 established connections') });
@@ -215,19 +242,19 @@ describe('controller loop', () => {
       body: JSON.stringify({ kind: 'Status', message: 'admission webhook "deployments.rainbow.dev" denied the request: Refusing to delete … 3 established connections' }),
     });
     await h.loop.start();
-    expect(h.calls.filter((c) => c.startsWith('deleteDeployment'))).toHaveLength(1);
+    expect(callsOf(h, 'deleteDeployment')).toEqual([deleteOf('web-bbbbbb')]);
     expect(reasons(h)).toEqual(['Drained:Deployment/web-bbbbbb', 'DeleteRefused:Deployment/web-bbbbbb']);
     expect(h.events[1]!.message).toContain('denied the request');
     expect(await metric(h, 'rainbow_reconcile_errors_total')).toBe('rainbow_reconcile_errors_total 1');
     expect(h.loop.observations(NS, 'web').get('bbbbbb')?.zeroSince).toBeUndefined();
 
     await h.loop.reconcileNow(NS, 'web'); // an informer event: no retry yet
-    expect(h.calls.filter((c) => c.startsWith('deleteDeployment'))).toHaveLength(1);
+    expect(callsOf(h, 'deleteDeployment')).toEqual([deleteOf('web-bbbbbb')]);
 
     h.deleteError.value = undefined;
     later(h, 10);
     await h.loop.drainCheckNow();
-    expect(h.calls.filter((c) => c.startsWith('deleteDeployment'))).toHaveLength(2);
+    expect(callsOf(h, 'deleteDeployment')).toEqual([deleteOf('web-bbbbbb'), deleteOf('web-bbbbbb')]);
     expect(reasons(h).filter((r) => r.startsWith('Drained'))).toHaveLength(1); // announced once
   });
 
@@ -242,7 +269,7 @@ describe('controller loop', () => {
     h.leader.value = true;
     h.loop.leadershipChanged(true);
     await h.loop.idle();
-    expect(h.calls.filter((c) => c.startsWith('patchService'))).toHaveLength(1);
+    expect(callsOf(h, 'patchService')).toEqual([promoteOf('cccccc')]);
   });
 
   it('a Service changed meanwhile (409) is planned again', async () => {
@@ -251,10 +278,10 @@ describe('controller loop', () => {
     h.conflicts.value = 1; // someone else writes the Service between our read and our patch
     h.source.put(bump(dep('cccccc', 3)));
     await new Promise((r) => setTimeout(r, 20));
-    expect(h.calls.filter((c) => c.startsWith('patchService'))).toHaveLength(1);
+    expect(callsOf(h, 'patchService')).toEqual([promoteOf('cccccc')]);
     expect(h.source.services(NS)[0]!.spec?.selector?.['rainbow.dev/color']).toBe('bbbbbb');
     await h.loop.idle(); // the fallback retry (1 s)
-    expect(h.calls.filter((c) => c.startsWith('patchService'))).toHaveLength(2);
+    expect(callsOf(h, 'patchService')).toEqual([promoteOf('cccccc'), promoteOf('cccccc')]);
     expect(h.source.services(NS)[0]!.spec?.selector?.['rainbow.dev/color']).toBe('cccccc');
     expect(await metric(h, 'rainbow_reconcile_errors_total')).toBe('rainbow_reconcile_errors_total 1');
   });
@@ -271,7 +298,7 @@ describe('controller loop', () => {
     expect(h.loop.observations(NS, 'web').get('bbbbbb')?.zeroSince).toEqual(new Date(T0 + 31_000));
     later(h, 30);
     await h.loop.drainCheckNow();
-    expect(h.calls.filter((c) => c.startsWith('deleteDeployment'))).toEqual([]);
+    expect(callsOf(h, 'deleteDeployment')).toEqual([]);
   });
 
   describe('shrinking a draining color', () => {
@@ -287,7 +314,12 @@ describe('controller loop', () => {
       x.counts.set('web-bbbbbb-1', 3);
       return x;
     };
-    const writes = (x: Harness) => x.calls.filter((c) => !c.startsWith('listPods'));
+    const costOf = (name: string, cost: string): Call => ({ op: 'patchPod', name, patch: { metadata: { annotations: { 'controller.kubernetes.io/pod-deletion-cost': cost } } } });
+    const shrinkOf = (shrunkFrom: number, replicas: number): Call => ({
+      op: 'patchDeployment',
+      name: 'web-bbbbbb',
+      patch: { metadata: { resourceVersion: expect.any(String), annotations: { 'rainbow.dev/shrunk-from': String(shrunkFrom) } }, spec: { replicas } },
+    });
     const bbbbbb = (x: Harness) => x.source.deployments(NS).find((d) => d.metadata?.name === 'web-bbbbbb')!;
     /** What the ReplicaSet controller does with the scale-down: it removes the lowest-cost pods. */
     const replicaSetScalesTo = (x: Harness, n: number) => {
@@ -300,7 +332,7 @@ describe('controller loop', () => {
     it('writes the deletion costs in one round, scales down to the connected pod in the next, and deletes the color once it drained', async () => {
       h = setUp();
       await h.loop.start(); // first drain round: the costs
-      expect(writes(h)).toEqual(['patchPod web-bbbbbb-1 {"metadata":{"annotations":{"controller.kubernetes.io/pod-deletion-cost":"3"}}}']);
+      expect(writes(h)).toEqual([costOf('web-bbbbbb-1', '3')]);
       expect(h.loop.observations(NS, 'web').get('bbbbbb')?.pods?.map((p) => `${p.name}:${p.connections}`)).toEqual(['web-bbbbbb-1:3', 'web-bbbbbb-2:0', 'web-bbbbbb-3:0', 'web-bbbbbb-4:0']);
 
       await h.loop.reconcileNow(NS, 'web'); // an informer event between rounds: nothing new
@@ -309,10 +341,7 @@ describe('controller loop', () => {
       later(h, 10);
       await h.loop.drainCheckNow(); // the costs are current now: the scale-down
       expect(writes(h)).toHaveLength(2);
-      expect(JSON.parse(writes(h)[1]!.replace(/^patchDeployment web-bbbbbb /, ''))).toEqual({
-        metadata: { resourceVersion: expect.any(String), annotations: { 'rainbow.dev/shrunk-from': '4' } },
-        spec: { replicas: 1 },
-      });
+      expect(writes(h)[1]).toEqual(shrinkOf(4, 1));
       expect(bbbbbb(h).spec?.replicas).toBe(1);
       expect(reasons(h)).toEqual(['Shrunk:Deployment/web-bbbbbb']);
       expect(h.events[0]).toMatchObject({
@@ -337,8 +366,10 @@ describe('controller loop', () => {
       await h.loop.drainCheckNow();
       later(h, 60);
       await h.loop.drainCheckNow();
-      expect(writes(h).slice(2)).toEqual(['patchPod web-bbbbbb-1 {"metadata":{"annotations":{"controller.kubernetes.io/pod-deletion-cost":"0"}}}', 'deleteDeployment web-bbbbbb uid=uid-web-bbbbbb']);
+      expect(writes(h).slice(2)).toEqual([costOf('web-bbbbbb-1', '0'), deleteOf('web-bbbbbb')]);
       expect(reasons(h)).toEqual(['Shrunk:Deployment/web-bbbbbb', 'Drained:Deployment/web-bbbbbb', 'Deleted:Deployment/web-bbbbbb']);
+      // Published in the first round, removed once the color drained.
+      expect(forecastWrites(h, 'web-bbbbbb')).toEqual(['{"unknown":"1 sample","computedAt":"2025-11-26T10:00:00Z"}', null]);
     });
 
     it('a rollback to the shrunk color gives it its replicas back at once, without waiting for a drain round', async () => {
@@ -353,10 +384,13 @@ describe('controller loop', () => {
       const svc = h.source.services(NS)[0]!;
       h.source.put(bump({ ...svc, spec: { ...svc.spec, selector: { ...svc.spec!.selector, 'rainbow.dev/color': 'bbbbbb' } } }));
       await h.loop.idle();
-      const restore = writes(h).slice(before).find((c) => c.startsWith('patchDeployment web-bbbbbb') && c.includes('shrunk-from'))!;
-      expect(JSON.parse(restore.replace(/^patchDeployment web-bbbbbb /, ''))).toEqual({
-        metadata: { resourceVersion: expect.any(String), annotations: { 'rainbow.dev/shrunk-from': null } },
-        spec: { replicas: 4 },
+      const restore = writes(h)
+        .slice(before)
+        .find((c) => c.op === 'patchDeployment' && c.name === 'web-bbbbbb' && 'rainbow.dev/shrunk-from' in annotationsOf(c.patch));
+      expect(restore).toEqual({
+        op: 'patchDeployment',
+        name: 'web-bbbbbb',
+        patch: { metadata: { resourceVersion: expect.any(String), annotations: { 'rainbow.dev/shrunk-from': null } }, spec: { replicas: 4 } },
       });
       expect(bbbbbb(h).spec?.replicas).toBe(4);
       expect(bbbbbb(h).metadata?.annotations?.['rainbow.dev/shrunk-from']).toBeUndefined();
@@ -376,7 +410,7 @@ describe('controller loop', () => {
       await h.loop.drainCheckNow();
       later(h, 10);
       await h.loop.drainCheckNow();
-      expect(h.calls.filter((c) => c.startsWith('patchDeployment web-bbbbbb'))).toHaveLength(2);
+      expect(writes(h).filter((c) => c.op === 'patchDeployment')).toEqual([shrinkOf(4, 1), shrinkOf(4, 1)]);
       expect(bbbbbb(h).spec?.replicas).toBe(4);
       expect(reasons(h)).toEqual(['ShrinkRefused:Deployment/web-bbbbbb']);
       expect(h.events[0]).toMatchObject({ type: 'Warning', message: expect.stringContaining('scaling Deployment web-bbbbbb from 4 to 1 replicas failed: admission webhook') });
@@ -397,6 +431,8 @@ describe('controller loop', () => {
       }
       expect(writes(h)).toEqual([]);
       expect(bbbbbb(h).spec?.replicas).toBe(4);
+      // Only the forecast is published, once: three rounds later its reason changed, but within 5 minutes.
+      expect(forecastWrites(h, 'web-bbbbbb')).toEqual(['{"unknown":"1 sample","computedAt":"2025-11-26T10:00:00Z"}']);
     });
 
     it('a standby writes nothing', async () => {
@@ -406,6 +442,102 @@ describe('controller loop', () => {
       later(h, 10);
       await h.loop.drainCheckNow();
       expect(h.calls).toEqual([]);
+    });
+  });
+
+  describe('drain forecast', () => {
+    const MAX_DRAIN_MS = 48 * 3600_000;
+    /** bbbbbb out of service since T0 with 500 connections on one pod, each round (2 minutes) losing 8% of them (shrink off). */
+    const setUp = (o: { maxProbeGapMs?: number } = {}) => {
+      const x = harness(
+        [
+          service({ color: 'cccccc', annotations: { 'rainbow.dev/keep-colors': '0', 'rainbow.dev/shrink': 'false' } }),
+          dep('bbbbbb', 2, { annotations: { 'rainbow.dev/drain-started': '2025-11-26T10:00:00Z' } }),
+          dep('cccccc', 3),
+        ],
+        o,
+      );
+      x.pods.push(pod({ name: 'web-bbbbbb-1', color: 'bbbbbb', ip: '127.0.10.1' }));
+      x.counts.set('web-bbbbbb-1', 500);
+      return x;
+    };
+    const countAt = (round: number) => Math.round(500 * Math.exp(-0.08 * round));
+    /** The samples rounds 0…round have taken, and what the estimator makes of them then. */
+    const expected = (round: number): DrainForecast =>
+      forecastDrain(
+        Array.from({ length: round + 1 }, (_, i) => ({ at: T0 + i * 120_000, count: countAt(i) })),
+        T0 + round * 120_000,
+        T0 + MAX_DRAIN_MS,
+      );
+    const published = (round: number) => formatForecastAnnotation(publishForecast(expected(round), new Date(T0 + round * 120_000))!);
+    const nextRound = async (x: Harness, round: number) => {
+      x.clock.now = T0 + round * 120_000;
+      x.counts.set('web-bbbbbb-1', countAt(round));
+      await x.loop.drainCheckNow();
+    };
+    const eta = async (x: Harness) => (await metric(x, 'rainbow_color_drain_eta_seconds')).split('\n').filter((l) => l.includes('color="bbbbbb"'));
+    const bbbbbbAnnotation = (x: Harness) => x.source.deployments(NS).find((d) => d.metadata?.name === 'web-bbbbbb')!.metadata?.annotations?.[FORECAST];
+
+    it('publishes the forecast of a draining color as a metric, one Event and its annotation; serving again removes it', async () => {
+      h = setUp();
+      await h.loop.start(); // round 0
+      for (let round = 1; round <= 8; round++) await nextRound(h, round);
+
+      // Unknown at first (rewritten once its reason changed and 5 minutes passed), an estimate from
+      // round 5 (10 minutes, 6 samples), then rewritten only once the bounds moved, 5 minutes later.
+      expect(expected(4).kind).toBe('unknown');
+      const est5 = expected(5);
+      if (est5.kind !== 'estimate') throw new Error(`round 5: ${JSON.stringify(est5)}`);
+      expect(published(0)).toBe('{"unknown":"1 sample","computedAt":"2025-11-26T10:00:00Z"}');
+      expect(published(3)).toBe('{"unknown":"4 samples","computedAt":"2025-11-26T10:06:00Z"}');
+      expect(forecastWrites(h, 'web-bbbbbb')).toEqual([published(0), published(3), published(5), published(8)]);
+      expect(bbbbbbAnnotation(h)).toBe(published(8));
+
+      const est8 = expected(8);
+      if (est8.kind !== 'estimate' || !est8.latest) throw new Error(`round 8: ${JSON.stringify(est8)}`);
+      const now8 = T0 + 8 * 120_000;
+      expect(await eta(h)).toEqual([
+        `rainbow_color_drain_eta_seconds{namespace="shop",app="web",color="bbbbbb",bound="earliest"} ${(est8.earliest.getTime() - now8) / 1000}`,
+        `rainbow_color_drain_eta_seconds{namespace="shop",app="web",color="bbbbbb",bound="latest"} ${(est8.latest.getTime() - now8) / 1000}`,
+      ]);
+
+      expect(reasons(h)).toEqual(['DrainForecast:Deployment/web-bbbbbb']);
+      expect(h.events[0]).toMatchObject({ type: 'Normal', action: 'Drain', involvedObject: { kind: 'Deployment', name: 'web-bbbbbb', uid: 'uid-web-bbbbbb' } });
+      expect(h.events[0]!.message).toBe(`drain forecast for web-bbbbbb: 0 connections ${formatForecast(est5, T0 + 5 * 120_000)} (335 left); max-drain deadline in 47h50m`);
+      expect(h.events[0]!.message).toMatch(/^drain forecast for web-bbbbbb: 0 connections in \S+–\S+ \(335 left\); max-drain deadline in 47h50m$/);
+
+      // A rollback: bbbbbb serves again and loses its forecast, annotation and metric alike.
+      const svc = h.source.services(NS)[0]!;
+      h.source.put(bump({ ...svc, spec: { ...svc.spec, selector: { ...svc.spec!.selector, 'rainbow.dev/color': 'bbbbbb' } } }));
+      await h.loop.idle();
+      expect(forecastWrites(h, 'web-bbbbbb').slice(4)).toEqual([null]);
+      expect(bbbbbbAnnotation(h)).toBeUndefined();
+      expect(await eta(h)).toEqual([]);
+
+      // Out of service again, its drain starts over: the series did not survive serving.
+      h.source.put(bump({ ...h.source.services(NS)[0]!, spec: { ...svc.spec, selector: { ...svc.spec!.selector, 'rainbow.dev/color': 'cccccc' } } }));
+      await h.loop.idle(); // re-stamped
+      await nextRound(h, 9);
+      expect(forecastWrites(h, 'web-bbbbbb').slice(5)).toEqual(['{"unknown":"1 sample","computedAt":"2025-11-26T10:18:00Z"}']);
+      expect(reasons(h).filter((r) => r.startsWith('DrainForecast'))).toEqual(['DrainForecast:Deployment/web-bbbbbb']);
+    });
+
+    it('skips rounds whose count is unknown, and keeps the series over a gap in probing', async () => {
+      h = setUp({ maxProbeGapMs: 300_000 });
+      await h.loop.start();
+      for (let round = 1; round <= 3; round++) await nextRound(h, round);
+      h.counts.set('web-bbbbbb-1', new Error('connection refused'));
+      h.clock.now = T0 + 4 * 120_000;
+      await h.loop.drainCheckNow(); // unknown: no sample
+      h.clock.now = T0 + 30 * 60_000; // a gap longer than maxProbeGapMs, then one more complete round
+      h.counts.set('web-bbbbbb-1', 400);
+      await h.loop.drainCheckNow();
+      expect(h.loop.observations(NS, 'web').get('bbbbbb')).toMatchObject({ lastCount: 400, observedAt: new Date(T0 + 30 * 60_000) });
+      const seen = [0, 1, 2, 3].map((i) => ({ at: T0 + i * 120_000, count: countAt(i) }));
+      const f = forecastDrain([...seen, { at: T0 + 30 * 60_000, count: 400 }], T0 + 30 * 60_000, T0 + MAX_DRAIN_MS);
+      expect(f.kind).toBe('unknown');
+      expect(forecastWrites(h, 'web-bbbbbb').at(-1)).toBe(formatForecastAnnotation(publishForecast(f, new Date(T0 + 30 * 60_000))!));
+      expect(forecastWrites(h, 'web-bbbbbb').at(-1)).toBe('{"unknown":"5 samples","computedAt":"2025-11-26T10:30:00Z"}');
     });
   });
 

@@ -1,7 +1,16 @@
 import type { V1Deployment, V1Service } from '@kubernetes/client-node';
-import { planApp, type Action } from '../../../webhook/src/controller/planner.js';
+import {
+  FORECAST_REWRITE_MIN_MS,
+  forecastMessage,
+  forecastWorthWriting,
+  planApp,
+  planForecasts,
+  type Action,
+} from '../../../webhook/src/controller/planner.js';
+import { forecastDrain, type ConnectionSample } from '../../../webhook/src/domain/drain-forecast.js';
+import { formatForecastAnnotation, publishForecast, type PublishedForecast } from '../../../webhook/src/domain/forecast-annotation.js';
 import { appSettings, colorStates, formatDrainStarted, nextObservation, parseDrainStarted, type DrainObservation, type PodObservation } from '../../../webhook/src/domain/color-states.js';
-import { NS, deployment, service } from '../policies/builders.js';
+import { NS, deployment, service } from '../../support/builders.js';
 
 const T0 = Date.parse('2025-11-26T10:00:00Z');
 const at = (s: number) => new Date(T0 + s * 1000);
@@ -698,5 +707,147 @@ describe('restoring a shrunk color', () => {
   it('a draining shrunk color is not restored', () => {
     const actions = plan([service({ color: 'bbbbbb', annotations: keep(0) })], [shrunk('aaaaaa', 1, 1, '4', { 'rainbow.dev/drain-started': iso(-H) }), dep('bbbbbb', 2)], { aaaaaa: busy(2) });
     expect(restores(actions)).toEqual([]);
+  });
+});
+
+describe('drain forecasts', () => {
+  const M = 60;
+  const estimate = (o: Partial<Extract<PublishedForecast, { kind: 'estimate' }>> = {}): PublishedForecast => ({
+    kind: 'estimate',
+    earliest: at(2 * H),
+    latest: at(10 * H),
+    deadlineFirst: false,
+    remaining: 100,
+    computedAt: at(0),
+    ...o,
+  });
+  const unknown = (reason: string, computedAt = at(0)): PublishedForecast => ({ kind: 'unknown', reason, computedAt });
+  const FORECAST = 'rainbow.dev/drain-forecast';
+
+  describe('forecastWorthWriting', () => {
+    it('writes when nothing readable is published, and whenever the kind changes, even at once', () => {
+      expect(forecastWorthWriting(undefined, unknown('1 sample'), at(0))).toBe(true);
+      expect(forecastWorthWriting(unknown('5 samples'), estimate({ computedAt: at(10) }), at(10))).toBe(true);
+      expect(forecastWorthWriting(estimate(), unknown('not falling', at(10)), at(10))).toBe(true);
+    });
+
+    it('otherwise at most once per 5 minutes, however far the bounds moved', () => {
+      expect(FORECAST_REWRITE_MIN_MS).toBe(5 * M * 1000);
+      const moved = estimate({ earliest: at(6 * H), latest: at(30 * H), computedAt: at(5 * M - 1) });
+      expect(forecastWorthWriting(estimate(), moved, at(5 * M - 1))).toBe(false);
+      expect(forecastWorthWriting(estimate(), { ...moved, computedAt: at(5 * M) }, at(5 * M))).toBe(true);
+    });
+
+    it('an unknown is rewritten when its reason changed', () => {
+      expect(forecastWorthWriting(unknown('1 sample'), unknown('1 sample', at(H)), at(H))).toBe(false);
+      expect(forecastWorthWriting(unknown('1 sample'), unknown('31 samples', at(H)), at(H))).toBe(true);
+      expect(forecastWorthWriting(unknown('1 sample'), unknown('2 samples', at(M)), at(M))).toBe(false);
+    });
+
+    it('an estimate when a bound moved by more than 15 minutes or 10% of the time left until it', () => {
+      const now = at(H);
+      const next = (o: Partial<Extract<PublishedForecast, { kind: 'estimate' }>>) => estimate({ computedAt: now, ...o });
+      // earliest moves from 1 h away to 1h6m40s away: 10% of the later is 6m40s, the smaller threshold.
+      expect(forecastWorthWriting(estimate(), next({ earliest: at(2 * H + 6 * M + 40) }), now)).toBe(false);
+      expect(forecastWorthWriting(estimate(), next({ earliest: at(2 * H + 6 * M + 41) }), now)).toBe(true);
+      expect(forecastWorthWriting(estimate(), next({ earliest: at(2 * H - 6 * M) }), now)).toBe(false);
+      expect(forecastWorthWriting(estimate(), next({ earliest: at(2 * H - 6 * M - 1) }), now)).toBe(true);
+      // latest is 9 h away: 15 minutes is the smaller threshold.
+      expect(forecastWorthWriting(estimate(), next({ latest: at(10 * H - 15 * M) }), now)).toBe(false);
+      expect(forecastWorthWriting(estimate(), next({ latest: at(10 * H - 15 * M - 1) }), now)).toBe(true);
+      // Neither bound moved enough; the count is not a reason by itself.
+      expect(forecastWorthWriting(estimate(), next({ earliest: at(2 * H + 5 * M), latest: at(10 * H + 14 * M), remaining: 60 }), now)).toBe(false);
+    });
+
+    it('a bound already past counts as now: it does not move by being clamped', () => {
+      const now = at(3 * H);
+      expect(forecastWorthWriting(estimate(), estimate({ earliest: now, computedAt: now }), now)).toBe(false);
+    });
+
+    it('a range that opens, closes or reaches max-drain is rewritten', () => {
+      const now = at(H);
+      const { latest: _latest, ...open } = estimate({ computedAt: now }) as Extract<PublishedForecast, { kind: 'estimate' }>;
+      expect(forecastWorthWriting(estimate(), open, now)).toBe(true);
+      expect(forecastWorthWriting({ ...open, computedAt: at(0) }, estimate({ computedAt: now }), now)).toBe(true);
+      expect(forecastWorthWriting(estimate(), estimate({ deadlineFirst: true, computedAt: now }), now)).toBe(true);
+      expect(forecastWorthWriting({ ...open, computedAt: at(0) }, { ...open, earliest: at(2 * H + 5 * M) }, now)).toBe(false);
+    });
+
+    it('a computedAt in the future does not hold the write back', () => {
+      expect(forecastWorthWriting(estimate({ computedAt: at(H) }), estimate({ earliest: at(4 * H) }), at(0))).toBe(true);
+    });
+  });
+
+  describe('planForecasts', () => {
+    /** aaaaaa out of service for an hour (max-drain 48h), its count falling by 8% every 2 minutes for 30 minutes. */
+    const series: ConnectionSample[] = Array.from({ length: 16 }, (_, i) => ({ at: at(-H + i * 2 * M).getTime(), count: Math.round(500 * Math.exp(-0.08 * i)) }));
+    const now = at(-H + 30 * M);
+    const drainStarted = { 'rainbow.dev/drain-started': iso(-H) };
+    const input = (deployments: V1Deployment[], svc = service({ color: 'bbbbbb', annotations: keep(0) }), drain: Record<string, DrainObservation> = { aaaaaa: busy(series.at(-1)!.count) }) => {
+      const colors = colorStates({ app: 'web', namespace: NS, services: [svc], deployments, drain: new Map(Object.entries(drain)), now });
+      return { colors, deployments, series: new Map([['aaaaaa', series]]), now };
+    };
+    const expected = forecastDrain(series, now, at(47 * H));
+
+    it('forecasts a draining color with its max-drain deadline, publishes it and announces its estimate', () => {
+      if (expected.kind !== 'estimate') throw new Error(JSON.stringify(expected));
+      const ref = { name: 'web-aaaaaa', namespace: NS, uid: 'uid-web-aaaaaa' };
+      const { forecasts, actions } = planForecasts(input([dep('aaaaaa', 1, { annotations: drainStarted }), dep('bbbbbb', 2)]));
+      expect(forecasts).toEqual([{ color: 'aaaaaa', deployment: ref, forecast: expected }]);
+      expect(actions).toEqual([
+        { type: 'write-drain-forecast', color: 'aaaaaa', deployment: ref, value: formatForecastAnnotation(publishForecast(expected, now)!) },
+        { type: 'announce-drain-forecast', color: 'aaaaaa', deployment: ref, message: forecastMessage('web-aaaaaa', expected, at(47 * H), now) },
+      ]);
+      expect(forecastMessage('web-aaaaaa', expected, at(47 * H), now)).toMatch(/^drain forecast for web-aaaaaa: 0 connections in \S+–\S+ \(151 left\); max-drain deadline in 47h30m$/);
+    });
+
+    it('does not rewrite what is already published', () => {
+      const published = formatForecastAnnotation(publishForecast(expected, now)!);
+      const { actions } = planForecasts(input([dep('aaaaaa', 1, { annotations: { ...drainStarted, [FORECAST]: published } }), dep('bbbbbb', 2)]));
+      expect(actions.map((a) => a.type)).toEqual(['announce-drain-forecast']);
+    });
+
+    it('overwrites an unreadable annotation', () => {
+      const { actions } = planForecasts(input([dep('aaaaaa', 1, { annotations: { ...drainStarted, [FORECAST]: 'soon' } }), dep('bbbbbb', 2)]));
+      expect(actions.map((a) => a.type)).toEqual(['write-drain-forecast', 'announce-drain-forecast']);
+    });
+
+    it('publishes an unknown forecast, without an announcement', () => {
+      const x = input([dep('aaaaaa', 1, { annotations: drainStarted }), dep('bbbbbb', 2)]);
+      const { forecasts, actions } = planForecasts({ ...x, series: new Map([['aaaaaa', series.slice(0, 3)]]) });
+      expect(forecasts.map((f) => f.forecast)).toEqual([{ kind: 'unknown', reason: '3 samples', samples: 3 }]);
+      expect(actions).toEqual([
+        { type: 'write-drain-forecast', color: 'aaaaaa', deployment: { name: 'web-aaaaaa', namespace: NS, uid: 'uid-web-aaaaaa' }, value: `{"unknown":"3 samples","computedAt":"${iso(-H + 30 * M)}"}` },
+      ]);
+    });
+
+    it('forecasts only draining colors that are stamped and not past max-drain, and nothing without a Service', () => {
+      const none = (x: ReturnType<typeof input>) => expect(planForecasts(x)).toEqual({ forecasts: [], actions: [] });
+      none(input([dep('aaaaaa', 1, { annotations: drainStarted }), dep('bbbbbb', 2)], service({ color: 'bbbbbb', annotations: keep(1) }))); // kept
+      none(input([dep('aaaaaa', 1, { annotations: drainStarted }), dep('bbbbbb', 2)], undefined, { aaaaaa: zero(-M) })); // drained
+      none(input([dep('aaaaaa', 1, { annotations: drainStarted }), dep('bbbbbb', 2)], service({ color: 'aaaaaa', annotations: keep(0) }))); // serving
+      none(input([dep('aaaaaa', 1), dep('bbbbbb', 2)])); // not stamped yet
+      none(input([dep('aaaaaa', 1, { annotations: drainStarted }), dep('bbbbbb', 2)], service({ color: 'bbbbbb', annotations: { ...keep(0), 'rainbow.dev/max-drain': '30m' } }))); // deleted now
+      const noService = input([dep('aaaaaa', 1, { annotations: drainStarted }), dep('bbbbbb', 2)]);
+      none({ ...noService, colors: { ...noService.colors, noService: true } });
+    });
+  });
+
+  describe('the annotation on colors that are not draining', () => {
+    const published = '{"unknown":"1 sample","computedAt":"2025-11-26T10:00:00Z"}';
+    const withForecast = (color: string, day: number, o: Record<string, string> = {}) => dep(color, day, { annotations: { [FORECAST]: published, ...o } });
+    const clears = (actions: Action[]) => ofType(actions, 'clear-drain-forecast').map((a) => `${a.color}=${a.value}`);
+
+    it('goes when the color serves again, is kept or drained, on any reconcile', () => {
+      expect(clears(plan([service({ color: 'aaaaaa', annotations: keep(0) })], [withForecast('aaaaaa', 1), dep('bbbbbb', 2)]))).toEqual([`aaaaaa=${published}`]);
+      expect(clears(plan([service({ color: 'bbbbbb', annotations: keep(1) })], [withForecast('aaaaaa', 1, { 'rainbow.dev/drain-started': iso(-H) }), dep('bbbbbb', 2)]))).toEqual([`aaaaaa=${published}`]);
+      expect(clears(plan([service({ color: 'bbbbbb', annotations: keep(0) })], [withForecast('aaaaaa', 1, { 'rainbow.dev/drain-started': iso(-H) }), dep('bbbbbb', 2)], { aaaaaa: zero(-10) }))).toEqual([
+        `aaaaaa=${published}`,
+      ]);
+    });
+
+    it('stays while the color drains', () => {
+      expect(clears(plan([service({ color: 'bbbbbb', annotations: keep(0) })], [withForecast('aaaaaa', 1, { 'rainbow.dev/drain-started': iso(-H) }), dep('bbbbbb', 2)], { aaaaaa: busy(3) }))).toEqual([]);
+    });
   });
 });

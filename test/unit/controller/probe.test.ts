@@ -1,6 +1,6 @@
 import type { PodReport, PodTarget } from '../../../webhook/src/net/ask-pods.js';
 import { colorTargets, podObservations, podTarget, probeColors, summarize } from '../../../webhook/src/net/probe.js';
-import { deployment, pod } from '../policies/builders.js';
+import { deployment, pod } from '../../support/builders.js';
 
 describe('pod targets', () => {
   it("asks the pod's annotation, else the Deployment's, else the defaults", () => {

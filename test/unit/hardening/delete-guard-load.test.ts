@@ -6,7 +6,6 @@
 // right, and afterwards no socket, server or timer may remain.
 import http from 'node:http';
 import { fileURLToPath } from 'node:url';
-import express from 'express';
 import type { V1Deployment, V1Pod } from '@kubernetes/client-node';
 import { admissionRoute } from '../../../webhook/src/admission/http.js';
 import { startReporter } from '../../../webhook/src/reporter/server.js';
@@ -17,7 +16,7 @@ const REVIEWS = 200;
 const BUDGET_MS = 2_000;
 const POD_TIMEOUT_MS = 1_000;
 const MARGIN_MS = 3_000; // a loaded 2-core machine
-const fixture = (name: string): string => fileURLToPath(new URL(`../connections/fixtures/${name}`, import.meta.url));
+const fixture = (name: string): string => fileURLToPath(new URL(`../reporter/fixtures/${name}`, import.meta.url));
 
 // Closed after the test even when an assertion fails, so that a failure never wedges jest.
 const cleanup: Array<() => Promise<unknown>> = [];
@@ -99,9 +98,7 @@ test(`${REVIEWS} concurrent delete reviews, 10% with an unreachable pod: all ans
   });
   const reader = memoryReader((req) => snapshots.get(req.name ?? '') ?? { services: [], deployments: [], pods: [] });
 
-  const app = express();
-  app.use('/validate/deployments', admissionRoute(deleteGuardHandler(reader, { onUnknown: 'deny', podTimeoutMs: POD_TIMEOUT_MS, concurrency: 16, budgetMs: BUDGET_MS })));
-  const server = http.createServer(app);
+  const server = http.createServer(admissionRoute(deleteGuardHandler(reader, { onUnknown: 'deny', podTimeoutMs: POD_TIMEOUT_MS, concurrency: 16, budgetMs: BUDGET_MS })));
   const port = await listen(server);
   cleanup.push(async () => {
     server.closeAllConnections();

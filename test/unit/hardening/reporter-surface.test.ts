@@ -10,7 +10,7 @@ import fc from 'fast-check';
 import { createReporterListener } from '../../../webhook/src/reporter/server.js';
 import { closeServer, listen } from './support.js';
 
-const fixture = (name: string): string => fileURLToPath(new URL(`../connections/fixtures/${name}`, import.meta.url));
+const fixture = (name: string): string => fileURLToPath(new URL(`../reporter/fixtures/${name}`, import.meta.url));
 const procPaths = { tcp: fixture('pod-tcp'), tcp6: fixture('pod-tcp6') };
 const procText = readFileSync(procPaths.tcp, 'utf8');
 // Tokens of the /proc content (addresses, inodes, the header) that must never be echoed.

@@ -1,4 +1,4 @@
-// TLS versions of the webhook's HTTPS server. test/unit/server/https.test.ts shows a TLS 1.1
+// TLS versions of the webhook's HTTPS server. test/unit/webhook/https.test.ts shows a TLS 1.1
 // handshake fails; here the client is one that demonstrably *can* speak TLS 1.1 (security level 0,
 // checked against a permissive control server), so the refusal is the webhook's doing, and
 // TLS 1.2 and 1.3 are accepted and negotiated as such.

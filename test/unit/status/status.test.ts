@@ -9,11 +9,14 @@ import {
   wantsTrueColor,
 } from '../../../webhook/src/status/format.js';
 import { buildStatus, type StatusReport } from '../../../webhook/src/status/model.js';
-import { NS, deployment, service } from '../policies/builders.js';
+import { NS, deployment, service } from '../../support/builders.js';
 
 const NOW = new Date('2025-11-26T12:00:00Z');
 const probes = (m: Record<string, Record<string, ProbeResult>>) =>
   new Map(Object.entries(m).map(([k, v]) => [k, new Map(Object.entries(v))]));
+
+/** What the controller published for a1b2c3 three minutes ago. */
+const A1B2C3_FORECAST = '{"earliest":"2025-11-26T14:00:00Z","latest":"2025-11-26T17:00:00Z","remaining":3,"computedAt":"2025-11-26T11:57:00Z"}';
 
 /** web: 3c3fdc serving, b2c3d4 pending (1/2 ready), a1b2c3 draining (busy), 0f0f0f kept, deadbe drained, 77aa00 unknown. */
 function report(): StatusReport {
@@ -24,7 +27,7 @@ function report(): StatusReport {
       deployment({ color: '3c3fdc', created: '2025-11-25T12:00:00Z' }),
       { ...deployment({ color: 'b2c3d4', created: '2025-11-26T11:59:20Z' }), status: { observedGeneration: 1, replicas: 2, updatedReplicas: 2, readyReplicas: 1, availableReplicas: 1 } },
       deployment({ color: '0f0f0f', created: '2025-11-24T12:00:00Z', annotations: started(2) }),
-      deployment({ color: 'a1b2c3', created: '2025-11-23T12:00:00Z', annotations: started(6.5) }),
+      deployment({ color: 'a1b2c3', created: '2025-11-23T12:00:00Z', annotations: { ...started(6.5), 'rainbow.dev/drain-forecast': A1B2C3_FORECAST } }),
       deployment({ color: 'deadbe', created: '2025-11-22T12:00:00Z', annotations: started(30) }),
       deployment({ color: '77aa00', created: '2025-11-20T12:00:00Z', annotations: started(50) }),
       deployment({ app: 'api', color: 'feed42', created: '2025-11-26T11:00:00Z' }),
@@ -66,18 +69,18 @@ describe('status table', () => {
     expect(formatTables(report(), { swatch: false })).toBe(
       [
         'shop/api: no Service',
-        'COLOR    STATE   READY   CONNECTIONS   AGE   DRAIN-LEFT',
-        'feed42   new     2/2     -             60m   -',
+        'COLOR    STATE   READY   CONNECTIONS   AGE   DRAIN-LEFT   FORECAST',
+        'feed42   new     2/2     -             60m   -            -',
         'warning: app api has Deployments but no Service labelled rainbow.dev/app=api: nothing is known to serve, so no color is cleaned up',
         '',
         'shop/web: Service web → 3c3fdc (pending b2c3d4)',
-        'COLOR    STATE      READY   CONNECTIONS   AGE   DRAIN-LEFT',
-        '3c3fdc   serving    2/2     14            24h   -',
-        'b2c3d4   pending    1/2     0             40s   -',
-        '0f0f0f   kept       2/2     0             2d    -',
-        'a1b2c3   draining   2/2     3             3d    41h',
-        'deadbe   drained    2/2     0             4d    18h',
-        '77aa00   draining   2/2     ?             6d    overdue',
+        'COLOR    STATE      READY   CONNECTIONS   AGE   DRAIN-LEFT   FORECAST',
+        '3c3fdc   serving    2/2     14            24h   -            -',
+        'b2c3d4   pending    1/2     0             40s   -            -',
+        '0f0f0f   kept       2/2     0             2d    -            -',
+        'a1b2c3   draining   2/2     3             3d    41h          in 2h–5h',
+        'deadbe   drained    2/2     0             4d    18h          -',
+        '77aa00   draining   2/2     ?             6d    overdue      -',
         '? 77aa00: pod web-77aa00-x1: connection refused at 127.0.10.9:9471',
         '',
       ].join('\n'),
@@ -87,9 +90,9 @@ describe('status table', () => {
   it('golden: with true-color swatches, columns still line up', () => {
     const out = formatTables(report(), { swatch: true });
     const lines = out.split('\n');
-    expect(lines[6]).toBe('COLOR       STATE      READY   CONNECTIONS   AGE   DRAIN-LEFT');
-    expect(lines[7]).toBe('\x1b[48;2;60;63;220m  \x1b[0m 3c3fdc   serving    2/2     14            24h   -');
-    expect(lines[9]).toBe('\x1b[48;2;15;15;15m  \x1b[0m 0f0f0f   kept       2/2     0             2d    -');
+    expect(lines[6]).toBe('COLOR       STATE      READY   CONNECTIONS   AGE   DRAIN-LEFT   FORECAST');
+    expect(lines[7]).toBe('\x1b[48;2;60;63;220m  \x1b[0m 3c3fdc   serving    2/2     14            24h   -            -');
+    expect(lines[9]).toBe('\x1b[48;2;15;15;15m  \x1b[0m 0f0f0f   kept       2/2     0             2d    -            -');
     expect(visibleWidth(lines[7]!.split('   ')[0]!)).toBe(9);
   });
 
@@ -120,9 +123,9 @@ describe('a shrunk color', () => {
     expect(formatTables(shrunk(), { swatch: false })).toBe(
       [
         'shop/web: Service web → 3c3fdc',
-        'COLOR    STATE      READY                 CONNECTIONS   AGE   DRAIN-LEFT',
-        '3c3fdc   serving    2/2                   14            24h   -',
-        'a1b2c3   draining   1/1 (shrunk from 4)   3             3d    41h',
+        'COLOR    STATE      READY                 CONNECTIONS   AGE   DRAIN-LEFT   FORECAST',
+        '3c3fdc   serving    2/2                   14            24h   -            -',
+        'a1b2c3   draining   1/1 (shrunk from 4)   3             3d    41h          -',
         '',
       ].join('\n'),
     );
@@ -132,6 +135,82 @@ describe('a shrunk color', () => {
     const doc = JSON.parse(formatJson(shrunk()));
     expect(doc.apps[0].settings.shrink).toBe(true);
     expect(doc.apps[0].colors[1]).toMatchObject({ color: 'a1b2c3', state: 'draining', readyReplicas: 1, desiredReplicas: 1, shrunkFrom: 4, available: false, connections: 3 });
+  });
+});
+
+describe('the FORECAST column', () => {
+  // The controller's rainbow.dev/drain-forecast on each draining color: a range, one ending at max-drain,
+  // an open one, an unknown one, an unreadable one, and a stale one on a kept color.
+  const forecasts = () => {
+    const draining = (color: string, day: number, forecast?: string) =>
+      deployment({ color, created: `2025-11-1${day}T12:00:00Z`, annotations: { 'rainbow.dev/drain-started': '2025-11-26T06:00:00Z', ...(forecast ? { 'rainbow.dev/drain-forecast': forecast } : {}) } });
+    return buildStatus({
+      services: [service({ color: '3c3fdc', annotations: { 'rainbow.dev/keep-colors': '1' } })],
+      deployments: [
+        deployment({ color: '3c3fdc', created: '2025-11-25T12:00:00Z' }),
+        draining('0f0f0f', 9, '{"unknown":"1 sample","computedAt":"2025-11-26T06:00:10Z"}'),
+        draining('aaaaaa', 8, '{"earliest":"2025-11-26T13:30:00Z","latest":"2025-11-27T06:00:00Z","remaining":120,"computedAt":"2025-11-26T11:50:00Z"}'),
+        draining('bbbbbb', 7, '{"earliest":"2025-11-28T06:00:00Z","latest":"2025-11-28T06:00:00Z","deadlineFirst":true,"remaining":2,"computedAt":"2025-11-26T11:50:00Z"}'),
+        draining('cccccc', 6, '{"earliest":"2025-11-26T12:04:30Z","remaining":4,"computedAt":"2025-11-26T11:00:00Z"}'),
+        draining('dddddd', 5, '{"unknown":"5 samples","computedAt":"2025-11-26T11:58:00Z"}'),
+        draining('eeeeee', 4, 'in 2h'),
+        draining('ffffff', 3),
+      ],
+      probes: probes({ [`${NS}/web`]: { '3c3fdc': { count: 14 }, '0f0f0f': { count: 2 }, aaaaaa: { count: 90 }, bbbbbb: { count: 2 }, cccccc: { count: 4 }, dddddd: { count: 30 }, eeeeee: { count: 1 }, ffffff: { count: 9 } } }),
+      now: NOW,
+    });
+  };
+
+  it('shows each draining color\'s published forecast relative to now, and "-" for the rest', () => {
+    expect(formatTables(forecasts(), { swatch: false })).toBe(
+      [
+        'shop/web: Service web → 3c3fdc',
+        'COLOR    STATE      READY   CONNECTIONS   AGE   DRAIN-LEFT   FORECAST',
+        '3c3fdc   serving    2/2     14            24h   -            -',
+        '0f0f0f   kept       2/2     2             7d    -            -',
+        'aaaaaa   draining   2/2     90            8d    42h          in 1h30m–18h',
+        'bbbbbb   draining   2/2     2             9d    42h          by max-drain (in 42h)',
+        'cccccc   draining   2/2     4             10d   42h          in 4m30s or later',
+        'dddddd   draining   2/2     30            11d   42h          unknown (5 samples)',
+        'eeeeee   draining   2/2     1             12d   42h          unknown (unreadable annotation)',
+        'ffffff   draining   2/2     9             13d   42h          -',
+        'warning: Deployment web-eeeeee: rainbow.dev/drain-forecast is not readable (not JSON); its forecast is shown as unknown',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('recomputes the relative times at the time asked', () => {
+    const later = formatTables(forecasts(), { swatch: false, now: new Date('2025-11-26T14:00:00Z') }).split('\n');
+    expect(later[4]).toBe('aaaaaa   draining   2/2     90            8d     40h          in 0s–16h');
+    expect(later[6]).toBe('cccccc   draining   2/2     4             10d    40h          in 0s or later');
+  });
+
+  it('JSON: the forecast as published, with its text', () => {
+    const colors = JSON.parse(formatJson(forecasts())).apps[0].colors;
+    expect(colors.map((c: { color: string; forecast: { text: string } | null }) => `${c.color}:${c.forecast?.text ?? null}`)).toEqual([
+      '3c3fdc:null',
+      '0f0f0f:null',
+      'aaaaaa:in 1h30m–18h',
+      'bbbbbb:by max-drain (in 42h)',
+      'cccccc:in 4m30s or later',
+      'dddddd:unknown (5 samples)',
+      'eeeeee:unknown (unreadable annotation)',
+      'ffffff:null',
+    ]);
+    expect(colors[3].forecast).toEqual({
+      kind: 'estimate',
+      text: 'by max-drain (in 42h)',
+      earliest: '2025-11-28T06:00:00.000Z',
+      latest: '2025-11-28T06:00:00.000Z',
+      deadlineFirst: true,
+      remaining: 2,
+      reason: null,
+      computedAt: '2025-11-26T11:50:00.000Z',
+    });
+    expect(colors[4].forecast).toMatchObject({ latest: null, remaining: 4 });
+    expect(colors[5].forecast).toEqual({ kind: 'unknown', text: 'unknown (5 samples)', earliest: null, latest: null, deadlineFirst: null, remaining: null, reason: '5 samples', computedAt: '2025-11-26T11:58:00.000Z' });
+    expect(colors[6].forecast).toMatchObject({ kind: 'unknown', reason: 'unreadable annotation', computedAt: null });
   });
 });
 
@@ -200,7 +279,22 @@ describe('status JSON', () => {
       drainStartedAt: null,
       drainDeadline: null,
       drainLeftSeconds: null,
+      forecast: null,
     });
+    expect(web.colors[3]).toMatchObject({
+      color: 'a1b2c3',
+      forecast: {
+        kind: 'estimate',
+        text: 'in 2h–5h',
+        earliest: '2025-11-26T14:00:00.000Z',
+        latest: '2025-11-26T17:00:00.000Z',
+        deadlineFirst: false,
+        remaining: 3,
+        reason: null,
+        computedAt: '2025-11-26T11:57:00.000Z',
+      },
+    });
+    expect(Object.keys(web.colors[3].forecast)).toEqual(['kind', 'text', 'earliest', 'latest', 'deadlineFirst', 'remaining', 'reason', 'computedAt']);
     expect(web.colors[5]).toMatchObject({
       color: '77aa00',
       state: 'draining',

@@ -1,12 +1,8 @@
 // The one HTTP adapter between node:http and an admission handler. Everything about the envelope
 // (method, content type, size, JSON, AdmissionReview shape, UID) is checked here, so handlers
 // only ever see a well-formed AdmissionRequest. Metrics and logs attach through the hooks.
-//
-// It takes node:http's own request and response, not express's: a review is one POST to a fixed
-// path, and the API server sends reviews at its own write rate. Without express's router and
-// response helpers (and their ETag of every answer) a review allocates a fraction of what it did,
-// and the pauses of the garbage collector, which made the webhook's tail at 1,000 reviews/s,
-// come that much less often (README, Benchmarks). It still mounts as express middleware.
+// Plain node:http request and response: a router's helpers would allocate on every review, and the
+// collector's pauses are what set the webhook's tail latency.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import getRawBody from 'raw-body';
@@ -19,7 +15,7 @@ import {
   type AdmissionReview,
   type Operation,
 } from './review.js';
-import { errored, toAdmissionResponse, type Decision } from './responses.js';
+import { errored, statusReason, toAdmissionResponse, type Decision } from './responses.js';
 
 /**
  * One review in, one decision out. `signal` aborts when the API server drops the request (its
@@ -77,7 +73,7 @@ function safely<T>(hook: ((o: T) => void) | undefined, o: T): void {
   }
 }
 
-/** A node:http request listener; express mounts it as middleware too. */
+/** A node:http request listener. */
 export type AdmissionListener = (req: IncomingMessage, res: ServerResponse) => void;
 
 function sendJson(res: ServerResponse, httpStatus: number, body: unknown): void {
@@ -87,9 +83,8 @@ function sendJson(res: ServerResponse, httpStatus: number, body: unknown): void 
 }
 
 /**
- * A request listener answering admission reviews with `handler`: serve it on the webhook's path,
- * or mount it with `app.use('/validate/deployments', admissionRoute(handler))`. It answers POST
- * and refuses other methods with 405 itself.
+ * A request listener answering admission reviews with `handler`, served on the webhook's path
+ * (webhook/server.ts routes by path). It answers POST and refuses other methods with 405 itself.
  *
  * Non-2xx answers carry a metav1.Status body: the API server's webhook client decodes it and
  * shows its message in the `failed calling webhook` error, which is where an operator looks.
@@ -104,7 +99,7 @@ export function admissionRoute(handler: AdmissionHandler, opts: AdmissionRouteOp
       apiVersion: 'v1',
       status: 'Failure',
       message,
-      reason: REJECTION_REASONS[httpStatus] ?? 'BadRequest',
+      reason: statusReason(httpStatus) ?? 'BadRequest',
       code: httpStatus,
     };
     if (uid !== undefined) status.details = { uid };
@@ -213,10 +208,3 @@ export function admissionRoute(handler: AdmissionHandler, opts: AdmissionRouteOp
   }
 }
 
-const REJECTION_REASONS: Record<number, string> = {
-  400: 'BadRequest',
-  405: 'MethodNotAllowed',
-  413: 'RequestEntityTooLarge',
-  415: 'UnsupportedMediaType',
-  500: 'InternalError',
-};

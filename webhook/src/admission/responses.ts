@@ -23,18 +23,26 @@ export interface Decision {
   reason?: string;
 }
 
-// metav1.StatusReason for the codes a webhook uses, so that clients see the usual reasons.
+// metav1.StatusReason for the codes a webhook answers or rejects with, so that clients see the usual reasons.
 const STATUS_REASONS: Record<number, string> = {
   400: 'BadRequest',
   403: 'Forbidden',
   404: 'NotFound',
+  405: 'MethodNotAllowed',
   409: 'Conflict',
+  413: 'RequestEntityTooLarge',
+  415: 'UnsupportedMediaType',
   422: 'Invalid',
   429: 'TooManyRequests',
   500: 'InternalError',
   503: 'ServiceUnavailable',
   504: 'Timeout',
 };
+
+/** The metav1.StatusReason of an HTTP code; undefined for codes without one. */
+export function statusReason(code: number): string | undefined {
+  return STATUS_REASONS[code];
+}
 
 function withReason<T extends Decision>(d: T, reason: string | undefined): T {
   return reason === undefined ? d : { ...d, reason };
@@ -49,8 +57,8 @@ export function allowed(message?: string, reason?: string): Decision {
 /** `reason` is the metrics label; the Status reason is derived from the code. */
 export function denied(message: string, code = 403, reason?: string): Decision {
   const status: ResponseStatus = { status: 'Failure', code, message };
-  const statusReason = STATUS_REASONS[code];
-  if (statusReason) status.reason = statusReason;
+  const known = statusReason(code);
+  if (known) status.reason = known;
   return withReason({ allowed: false, status }, reason);
 }
 

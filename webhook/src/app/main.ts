@@ -1,8 +1,9 @@
 // `rainbow app`: the demo app (source in app/src). Color from RAINBOW_COLOR (set by the chart)
-// or COLOR (baked into the image at build time, as the seed did).
+// or COLOR (baked into an image at build time).
 import { startDemoApp } from '../../../app/src/demo-app.js';
 import { ENV_COLOR, isValidColor } from '../domain/contract.js';
 import { UsageError, bindAddress, parseFlags, portNumber } from '../runtime/flags.js';
+import { onShutdown } from '../runtime/shutdown.js';
 
 const HELP = `usage: rainbow app [--http-port 8080] [--tcp-port 8081] [--bind ADDRESS]
 
@@ -23,10 +24,7 @@ export async function run(args: string[]): Promise<void> {
   });
   const where = bindAddress(flags.bind) ?? '*';
   console.log(JSON.stringify({ level: 'info', msg: 'demo app serving', color, http: `${where}:${app.httpPort}`, tcp: `${where}:${app.tcpPort}` }));
-  const stop = (signal: string) => {
-    console.log(JSON.stringify({ level: 'info', msg: `${signal}: no new connections; waiting for ${app.streams()} open stream(s) to close` }));
-    void app.shutdown().then(() => process.exit(0));
-  };
-  process.once('SIGTERM', () => stop('SIGTERM'));
-  process.once('SIGINT', () => stop('SIGINT'));
+  onShutdown([() => app.shutdown()], {
+    log: (signal) => console.log(JSON.stringify({ level: 'info', msg: `${signal}: no new connections; waiting for ${app.streams()} open stream(s) to close` })),
+  });
 }

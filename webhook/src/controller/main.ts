@@ -7,8 +7,8 @@ import { informerSource, kubeControllerApi } from './kube-io.js';
 import { createControllerLoop } from './loop.js';
 import { createControllerMetrics, startMetricsServer } from './metrics.js';
 import { createLogger } from '../runtime/log.js';
-import { parseDuration } from '../domain/durations.js';
-import { UsageError, bindAddress, parseFlags, portNumber } from '../runtime/flags.js';
+import { UsageError, bindAddress, durationFlag, parseFlags, portNumber } from '../runtime/flags.js';
+import { onShutdown } from '../runtime/shutdown.js';
 
 const HELP = `usage: rainbow controller [flags]
 
@@ -23,14 +23,6 @@ const HELP = `usage: rainbow controller [flags]
   --bind ADDRESS           listen address (default: env RAINBOW_BIND_ADDRESS, else all interfaces)`;
 
 const SA_NAMESPACE_FILE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
-
-function seconds(flag: string, v: string): number {
-  try {
-    return parseDuration(v);
-  } catch (err) {
-    throw new UsageError(`rainbow controller: --${flag}: ${(err as Error).message}`);
-  }
-}
 
 function leaseNamespace(flag: string | undefined): string {
   if (flag) return flag;
@@ -56,9 +48,9 @@ export async function run(args: string[]): Promise<void> {
     },
     HELP,
   );
-  const intervalMs = seconds('interval', flags.interval ?? '10s') * 1000;
+  const intervalMs = durationFlag('rainbow controller', 'interval', flags.interval ?? '10s') * 1000;
   if (intervalMs < 100) throw new UsageError(`rainbow controller: --interval must be at least 100ms, got ${flags.interval}`);
-  const podTimeoutMs = seconds('pod-timeout', flags['pod-timeout'] ?? '2s') * 1000;
+  const podTimeoutMs = durationFlag('rainbow controller', 'pod-timeout', flags['pod-timeout'] ?? '2s') * 1000;
   if (podTimeoutMs <= 0) throw new UsageError('rainbow controller: --pod-timeout must be positive');
   const metricsPort = portNumber('controller', 'metrics-port', flags['metrics-port'] ?? '9090');
   const namespaces = (flags.namespace ?? '').split(',').map((s) => s.trim()).filter(Boolean);
@@ -99,22 +91,11 @@ export async function run(args: string[]): Promise<void> {
     { cluster: kc.getCurrentCluster()?.server, namespaces: namespaces.length ? namespaces : 'all', intervalMs, identity, leaderElect: Boolean(elector), metrics: server.url },
     'rainbow controller starting',
   );
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    log.info({ signal }, 'shutting down');
-    void (async () => {
-      // No new work, wait for the steps in flight (still under the Lease), then release it.
-      await loop.stop();
-      await elector?.stop();
-      await server.close();
-      log.info('stopped');
-      process.exit(0);
-    })();
-  };
-  process.once('SIGTERM', () => stop('SIGTERM'));
-  process.once('SIGINT', () => stop('SIGINT'));
+  // No new work, wait for the steps in flight (still under the Lease), then release it.
+  onShutdown([() => loop.stop(), () => elector?.stop(), () => server.close(), () => log.info('stopped')], {
+    log: (signal) => log.info({ signal }, 'shutting down'),
+    onError: (err) => log.error({ err }, 'shutdown step failed'),
+  });
 
   elector?.start();
   await loop.start();

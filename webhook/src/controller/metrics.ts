@@ -1,17 +1,18 @@
 // The controller's Prometheus metrics, on a registry of its own, and the small HTTP server that
 // serves them with /healthz (liveness: the process answers) and /readyz (informers synced).
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
-import { metricsHandler } from '../runtime/metrics.js';
-import type { ColorState } from '../domain/color-states.js';
-
-export const COLOR_STATES: readonly ColorState[] = ['serving', 'pending', 'new', 'draining', 'drained', 'kept', 'deleting'];
+import { listen } from '../runtime/listen.js';
+import { opsHandler } from '../runtime/ops-server.js';
+import { COLOR_STATES, type ColorState } from '../domain/color-states.js';
+import type { DrainForecast } from '../domain/drain-forecast.js';
 
 export interface ControllerMetrics {
   registry: Registry;
   /** rainbow_color_connections{namespace, app, color}: established connections at the last probe. */
   connections: Gauge<'namespace' | 'app' | 'color'>;
+  /** rainbow_color_drain_eta_seconds{namespace, app, color, bound}: seconds from the last drain round to each end of a draining color's forecast. */
+  drainEta: Gauge<'namespace' | 'app' | 'color' | 'bound'>;
   /** rainbow_colors{namespace, app, state}: colors of an app by state. */
   colors: Gauge<'namespace' | 'app' | 'state'>;
   /** rainbow_promotions_total */
@@ -42,9 +43,15 @@ export function createControllerMetrics(opts: { processMetrics?: boolean } = {})
       labelNames: ['namespace', 'app', 'color'] as const,
       registers,
     }),
+    drainEta: new Gauge({
+      name: 'rainbow_color_drain_eta_seconds',
+      help: 'Seconds until a draining color is forecast to reach 0 connections, at its earliest and latest bound (absent while unknown or unbounded).',
+      labelNames: ['namespace', 'app', 'color', 'bound'] as const,
+      registers,
+    }),
     colors: new Gauge({
       name: 'rainbow_colors',
-      help: 'Colors of an app by state (serving, pending, draining, drained, kept, deleting).',
+      help: `Colors of an app by state (${COLOR_STATES.join(', ')}).`,
       labelNames: ['namespace', 'app', 'state'] as const,
       registers,
     }),
@@ -88,10 +95,29 @@ export function recordColors(m: ControllerMetrics, namespace: string, app: strin
   for (const state of COLOR_STATES) m.colors.set({ namespace, app, state }, states.filter((s) => s === state).length);
 }
 
-/** Drop every series of an app that is gone (its colors' connections included). */
+const ETA_BOUNDS = ['earliest', 'latest'] as const;
+
+/** Publish a draining color's forecast; a bound it does not have loses its sample. */
+export function recordDrainForecast(m: ControllerMetrics, namespace: string, app: string, color: string, f: DrainForecast, now: Date): void {
+  for (const bound of ETA_BOUNDS) {
+    const at = f.kind === 'estimate' ? f[bound] : undefined;
+    if (at) m.drainEta.set({ namespace, app, color, bound }, (at.getTime() - now.getTime()) / 1000);
+    else m.drainEta.remove({ namespace, app, color, bound });
+  }
+}
+
+/** Drop a color's forecast samples (it serves again, is kept, drained or gone). */
+export function forgetDrainForecast(m: ControllerMetrics, namespace: string, app: string, color: string): void {
+  for (const bound of ETA_BOUNDS) m.drainEta.remove({ namespace, app, color, bound });
+}
+
+/** Drop every series of an app that is gone (its colors' connections and forecasts included). */
 export function forgetApp(m: ControllerMetrics, namespace: string, app: string, colors: readonly string[]): void {
   for (const state of COLOR_STATES) m.colors.remove({ namespace, app, state });
-  for (const color of colors) m.connections.remove({ namespace, app, color });
+  for (const color of colors) {
+    m.connections.remove({ namespace, app, color });
+    forgetDrainForecast(m, namespace, app, color);
+  }
 }
 
 export interface MetricsServer {
@@ -100,37 +126,10 @@ export interface MetricsServer {
 }
 
 export async function startMetricsServer(opts: { registry: Registry; port: number; bind?: string; ready: () => boolean }): Promise<MetricsServer> {
-  const metrics = metricsHandler(opts.registry);
-  const server = http.createServer((req, res) => {
-    const path = (req.url ?? '/').split('?')[0];
-    if (path === '/metrics') return metrics(req, res);
-    if (path === '/healthz') {
-      res.writeHead(200, { 'Content-Type': 'text/plain' });
-      return res.end('ok\n');
-    }
-    if (path === '/readyz') {
-      const ok = opts.ready();
-      res.writeHead(ok ? 200 : 503, { 'Content-Type': 'text/plain' });
-      return res.end(ok ? 'ok\n' : 'informers not synced yet\n');
-    }
-    res.writeHead(404, { 'Content-Type': 'text/plain' });
-    res.end('not found: try /metrics, /healthz or /readyz\n');
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port, opts.bind, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const addr = server.address() as AddressInfo;
-  const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
-  return {
-    url: `http://${host}:${addr.port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
+  const server = http.createServer(
+    opsHandler({ registry: opts.registry, ready: opts.ready, notReady: 'informers not synced yet', notFound: () => 'not found: try /metrics, /healthz or /readyz' }),
+  );
+  const listening = await listen(server, { port: opts.port, bind: opts.bind, name: 'controller', flag: 'metrics-port' });
+  // Scrapes and probes are short; nothing in flight is worth waiting for.
+  return { url: listening.url, close: () => listening.close(0) };
 }

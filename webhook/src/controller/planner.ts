@@ -2,7 +2,7 @@
 // which `rainbow status` shows too), say what to do. No I/O, no clock: loop.ts reads, asks pods
 // and writes.
 //
-// Rules (DESIGN.md, "Cutover" and the controller's issue):
+// Rules:
 //  - promote: a Service's rainbow.dev/pending-color whose Deployment is Available becomes its
 //    selector color, and the annotation goes;
 //  - a color that serves no Service and is pending for none is "previous"; it gets
@@ -13,8 +13,7 @@
 //    connect through stale endpoints right after the switch); a color whose pods cannot all be
 //    asked never counts as 0;
 //  - past max-drain (drain-started + max-drain <= now) it is deleted anyway, forced;
-//  - shrink (DESIGN "Shrinking a draining color", on unless a Service says rainbow.dev/shrink:
-//    "false"): in a drain round, every counted pod of such a color gets the deletion cost of its
+//  - shrink (on unless a Service says rainbow.dev/shrink: "false"): in a drain round, every counted pod of such a color gets the deletion cost of its
 //    connection count; once drain-grace has passed since drain-started, a color that still holds
 //    connections is scaled down to the pods that hold them (at least 1), but only when every pod
 //    was counted in this round, the Deployment is settled, and removal-order.ts's scaleDownSafety
@@ -25,10 +24,15 @@
 // A serving or pending color is never touched, and loses a stale drain-started (a rollback to an
 // old color must not inherit its old max-drain clock). A shrunk color (rainbow.dev/shrunk-from)
 // that serves, is pending or is kept again gets its replicas back.
+// Drain forecasts (planForecasts, drain rounds only): a draining color's forecast is published on
+// its Deployment (rainbow.dev/drain-forecast) when forecastWorthWriting says it moved enough, and
+// announced once it first has an estimate; any other color loses the annotation.
 import type { V1Deployment } from '@kubernetes/client-node';
-import { ANNOTATION_DRAIN_STARTED, ANNOTATION_PENDING_COLOR, ANNOTATION_SHRUNK_FROM } from '../domain/contract.js';
+import { ANNOTATION_DRAIN_FORECAST, ANNOTATION_DRAIN_STARTED, ANNOTATION_PENDING_COLOR, ANNOTATION_SHRUNK_FROM } from '../domain/contract.js';
 import { appOf, colorOfService, deploymentOfColor, desiredReplicas, isDeploymentAvailable, shrunkFrom } from '../domain/availability.js';
 import { formatDuration } from '../domain/durations.js';
+import { forecastDrain, formatForecast, type ConnectionSample, type DrainForecast } from '../domain/drain-forecast.js';
+import { formatForecastAnnotation, parseForecastAnnotation, publishForecast, type PublishedForecast } from '../domain/forecast-annotation.js';
 import { annotationOf } from '../domain/objects.js';
 import { scaleDownSafety } from '../domain/removal-order.js';
 import {
@@ -81,6 +85,12 @@ export type Action =
   | { type: 'shrink-held'; color: string; deployment: DeploymentRef; from: number; to: number; reason: string }
   /** A shrunk color serves, is pending or is kept again: spec.replicas back to `to` (shrunk-from), and the annotation goes. */
   | { type: 'restore-replicas'; color: string; deployment: DeploymentRef; resourceVersion?: string; from: number; to: number; message: string }
+  /** Write rainbow.dev/drain-forecast=`value` (forecast-annotation.ts) on a draining color's Deployment. */
+  | { type: 'write-drain-forecast'; color: string; deployment: DeploymentRef; value: string }
+  /** A color that is not draining carries rainbow.dev/drain-forecast: drop it. */
+  | { type: 'clear-drain-forecast'; color: string; deployment: DeploymentRef; value: string }
+  /** A draining color has an estimate; the actuator announces it once per color (DrainForecast Event). */
+  | { type: 'announce-drain-forecast'; color: string; deployment: DeploymentRef; message: string }
   /** Something a human should fix (bad annotation, odd clock); the loop logs it once. */
   | { type: 'warn'; message: string; deployment?: DeploymentRef };
 
@@ -124,6 +134,9 @@ export function planAppDetailed(input: PlanInput): { actions: Action[]; colors: 
     const ds = parseDrainStarted(raw);
 
     actions.push({ type: 'ask-pods', color: c.color, deployment: c.deployment });
+
+    const forecast = annotationOf(d, ANNOTATION_DRAIN_FORECAST);
+    if (forecast !== undefined && c.state !== 'draining') actions.push({ type: 'clear-drain-forecast', color: c.color, deployment: c.deployment, value: forecast });
 
     if (c.state === 'new') continue; // not released yet: counted, never stamped or deleted
     if (c.state === 'serving' || c.state === 'pending') {
@@ -306,4 +319,94 @@ function shrinkSteps(c: ColorStatus, d: V1Deployment, settings: AppSettings, now
     },
     ...write(stale.filter((p) => p.earlierAndEmpty)),
   ];
+}
+
+// --- drain forecasts -------------------------------------------------------------------------------
+
+/** A published forecast is rewritten at most this often, unless its kind changes. */
+export const FORECAST_REWRITE_MIN_MS = 5 * 60_000;
+/** A bound that moves by more than this is worth rewriting… */
+export const FORECAST_SHIFT_MS = 15 * 60_000;
+/** …and so is one that moves by more than this share of the time left until it (its later value). */
+export const FORECAST_SHIFT_SHARE = 0.1;
+
+/** Whether a bound moved meaningfully; bounds already past count as now. */
+function boundMoved(before: Date, after: Date, now: Date): boolean {
+  const t = now.getTime();
+  const a = Math.max(before.getTime(), t);
+  const b = Math.max(after.getTime(), t);
+  return Math.abs(a - b) > Math.min(FORECAST_SHIFT_MS, FORECAST_SHIFT_SHARE * (Math.max(a, b) - t));
+}
+
+/**
+ * Whether `next` is worth writing over the published `previous` (rainbow.dev/drain-forecast): always
+ * when nothing readable is published or the kind changes; otherwise not within
+ * FORECAST_REWRITE_MIN_MS of the previous one, and then when an unknown's reason changed, a range
+ * opened or closed or reached max-drain, or a bound moved by more than FORECAST_SHIFT_MS or
+ * FORECAST_SHIFT_SHARE of the time left until it.
+ */
+export function forecastWorthWriting(previous: PublishedForecast | undefined, next: PublishedForecast, now: Date): boolean {
+  if (!previous || previous.kind !== next.kind) return true;
+  const age = previous.computedAt ? now.getTime() - previous.computedAt.getTime() : Infinity;
+  // A computedAt in the future (another clock) is no reason to wait.
+  if (age >= 0 && age < FORECAST_REWRITE_MIN_MS) return false;
+  if (previous.kind === 'unknown' || next.kind === 'unknown') return previous.kind === 'unknown' && next.kind === 'unknown' && previous.reason !== next.reason;
+  if (Boolean(previous.latest) !== Boolean(next.latest) || previous.deadlineFirst !== next.deadlineFirst) return true;
+  return boundMoved(previous.earliest, next.earliest, now) || (previous.latest !== undefined && next.latest !== undefined && boundMoved(previous.latest, next.latest, now));
+}
+
+/** Whole seconds as a table cell shows them: to the second under 10 minutes, else to the minute (rounded up). */
+function roughlyIn(ms: number): string {
+  const s = Math.max(0, ms / 1000);
+  return formatDuration(s < 600 ? Math.ceil(s) : Math.ceil(s / 60) * 60);
+}
+
+/** The DrainForecast Event's message. */
+export function forecastMessage(deployment: string, f: Extract<DrainForecast, { kind: 'estimate' }>, deadline: Date | undefined, now: Date): string {
+  const left = `${f.remaining} left`;
+  const byDeadline = deadline ? `; max-drain deadline in ${roughlyIn(deadline.getTime() - now.getTime())}` : '';
+  return `drain forecast for ${deployment}: 0 connections ${formatForecast(f, now)} (${left})${byDeadline}`;
+}
+
+export interface ForecastInput {
+  colors: AppColors;
+  /** The app's Deployments, as planned on (their rainbow.dev/drain-forecast is what is published). */
+  deployments: readonly V1Deployment[];
+  /** Per color, its complete counts (AppContext.series). */
+  series: ReadonlyMap<string, readonly ConnectionSample[]>;
+  now: Date;
+}
+
+export interface ColorForecast {
+  color: string;
+  deployment: DeploymentRef;
+  forecast: DrainForecast;
+}
+
+/**
+ * In a drain round: the forecast of every draining color that is stamped and not past its max-drain
+ * deadline (it is deleted then), with the writes and announcements it calls for. Nothing for an app
+ * without a Service, where the controller does nothing.
+ */
+export function planForecasts(input: ForecastInput): { forecasts: ColorForecast[]; actions: Action[] } {
+  const { colors, now } = input;
+  const forecasts: ColorForecast[] = [];
+  const actions: Action[] = [];
+  if (colors.noService) return { forecasts, actions };
+  for (const c of colors.colors) {
+    if (c.state !== 'draining' || !c.deployment || !c.drainStartedAt) continue;
+    if (c.drainDeadline && c.drainDeadline.getTime() <= now.getTime()) continue;
+    const d = deploymentOfColor(input.deployments, colors.app, c.color);
+    if (!d) continue;
+    const forecast = forecastDrain(input.series.get(c.color) ?? [], now, c.drainDeadline);
+    forecasts.push({ color: c.color, deployment: c.deployment, forecast });
+    const next = publishForecast(forecast, now);
+    if (next && forecastWorthWriting(parseForecastAnnotation(annotationOf(d, ANNOTATION_DRAIN_FORECAST)).forecast, next, now)) {
+      actions.push({ type: 'write-drain-forecast', color: c.color, deployment: c.deployment, value: formatForecastAnnotation(next) });
+    }
+    if (forecast.kind === 'estimate') {
+      actions.push({ type: 'announce-drain-forecast', color: c.color, deployment: c.deployment, message: forecastMessage(c.deployment.name, forecast, c.drainDeadline, now) });
+    }
+  }
+  return { forecasts, actions };
 }

@@ -38,10 +38,10 @@ export function isShrunk(d: V1Deployment | null | undefined): boolean {
 }
 
 /**
- * DESIGN's rule: the controller has observed the current generation, and updated == available ==
+ * The rule: the controller has observed the current generation, and updated == available ==
  * spec.replicas > 0. readyReplicas and status.replicas are deliberately not used: they also count
  * pods of old ReplicaSets and terminating pods. A Deployment being deleted is never Available
- * (DESIGN is silent; switching a Service to it would strand the Service). Neither is a color the
+ * (switching a Service to it would strand the Service). Neither is a color the
  * controller shrank while it drained (rainbow.dev/shrunk-from above spec.replicas): a rollback to
  * it waits until its replicas are back, so it never gets the traffic of the full color on one pod.
  */
@@ -136,7 +136,7 @@ export interface SettingsResult {
   warnings: Partial<Record<SettingAnnotation, string>>;
 }
 
-/** A Service's rainbow settings with DESIGN's defaults. Bad values warn, never throw. */
+/** A Service's rainbow settings with the defaults. Bad values warn, never throw. */
 export function readServiceSettings(svc: V1Service): SettingsResult {
   const name = svc.metadata?.name ?? '(unnamed)';
   const warnings: SettingsResult['warnings'] = {};

@@ -39,11 +39,26 @@ export interface DrainObservation {
   pods?: PodObservation[];
 }
 
-/**
- * `new`: a color whose Deployment exists but that no Service has selected or asked for yet (a
- * release deployed ahead of its switch); it is never stamped or deleted.
- */
-export type ColorState = 'serving' | 'pending' | 'new' | 'draining' | 'drained' | 'kept' | 'deleting';
+/** Every state a color can be in, with what it means; help texts, metrics and the status table read this list. */
+export const COLOR_STATE_MEANINGS = {
+  serving: 'a Service selects it',
+  pending: 'a Service asks for it (rainbow.dev/color) and it is not Available yet',
+  new: 'deployed, but no Service has selected or asked for it yet; never stamped or deleted',
+  draining: 'served before; its pods still hold connections (or have not been counted yet)',
+  drained: 'served before; no pod holds a connection; deleted drain-grace after that',
+  kept: 'served before and among the newest keep-colors: left running as a rollback target',
+  deleting: 'its Deployment is being deleted',
+} as const;
+
+export type ColorState = keyof typeof COLOR_STATE_MEANINGS;
+
+export const COLOR_STATES = Object.keys(COLOR_STATE_MEANINGS) as readonly ColorState[];
+
+/** The states as an aligned list for a help text. */
+export function colorStatesHelp(indent = '  '): string {
+  const width = Math.max(...COLOR_STATES.map((s) => s.length));
+  return COLOR_STATES.map((s) => `${indent}${s.padEnd(width)}  ${COLOR_STATE_MEANINGS[s]}`).join('\n');
+}
 
 export interface DeploymentRef {
   name: string;
@@ -128,7 +143,7 @@ export const FUTURE_TOLERANCE_MS = 60_000;
  * The app's settings when several Services carry them: the most conservative value of each —
  * the largest keep-colors, the longest drain-grace, the longest max-drain (the delete guard also
  * takes the longest max-drain, so both sides agree when a color is past it), and shrink only when
- * no Service says rainbow.dev/shrink: "false". Unreadable annotations fall back to DESIGN's
+ * no Service says rainbow.dev/shrink: "false". Unreadable annotations fall back to the
  * defaults with a warning (readServiceSettings).
  */
 export function appSettings(services: readonly V1Service[]): { settings: AppSettings; warnings: string[] } {

@@ -1,4 +1,4 @@
-// Names from ../shared/DESIGN.md that the charts, docs, tests and users' scripts depend on.
+// The contract's names (README, "Configuration reference"): the charts, docs, tests and users' scripts depend on them.
 // Change one only with a reason in the README and the tests updated in the same commit.
 
 export const PREFIX = 'rainbow.dev/';
@@ -19,6 +19,8 @@ export const ANNOTATION_CONNECTIONS_PATH = 'rainbow.dev/connections-path';
 export const ANNOTATION_SHRINK = 'rainbow.dev/shrink';
 /** Deployment annotation, written by the controller when it shrinks a color: its replicas before. */
 export const ANNOTATION_SHRUNK_FROM = 'rainbow.dev/shrunk-from';
+/** Deployment annotation, written by the controller on a draining color: its drain forecast (forecast-annotation.ts). */
+export const ANNOTATION_DRAIN_FORECAST = 'rainbow.dev/drain-forecast';
 /** Kubernetes' own pod annotation: the ReplicaSet controller removes lower-cost pods first. */
 export const ANNOTATION_POD_DELETION_COST = 'controller.kubernetes.io/pod-deletion-cost';
 

@@ -1,4 +1,4 @@
-// Asks pods' reporters for their established connections (DESIGN.md, "Reporter protocol").
+// Asks pods' reporters for their established connections (README, "rainbow reporter").
 // Used by the delete guard while the API server waits on the webhook, and by the controller
 // before cleanup. Every pod gets an answer — a count or a reason it has none — and a single
 // slow or broken pod never turns into an exception or holds up the others beyond its timeout.
@@ -37,11 +37,14 @@ export interface AskPodsOptions {
 /** Largest body accepted; a real answer is well under 1 KiB. */
 const MAX_BODY_BYTES = 64 * 1024;
 
+/** Asks one pod and never rejects: askPod at the pod's IP, or another way to reach its reporter. */
+export type AskOne = (target: PodTarget, opts: { timeoutMs: number; signal?: AbortSignal }) => Promise<PodReport>;
+
 /**
  * Ask every target; resolves with one report per target, in the targets' order.
  * No pod can make it reject; only invalid options do (a programming error).
  */
-export async function askPods(targets: readonly PodTarget[], opts: AskPodsOptions = {}): Promise<PodReport[]> {
+export async function askPods(targets: readonly PodTarget[], opts: AskPodsOptions = {}, askOne: AskOne = askPod): Promise<PodReport[]> {
   const concurrency = opts.concurrency ?? 16;
   const timeoutMs = opts.timeoutMs ?? 2000;
   if (!Number.isInteger(concurrency) || concurrency < 1) {
@@ -58,7 +61,7 @@ export async function askPods(targets: readonly PodTarget[], opts: AskPodsOption
   const worker = async (): Promise<void> => {
     while (next < targets.length) {
       const i = next++;
-      reports[i] = await askPod(targets[i]!, { timeoutMs, signal: opts.signal });
+      reports[i] = await askOne(targets[i]!, { timeoutMs, signal: opts.signal });
     }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, targets.length) }, worker));
@@ -109,16 +112,22 @@ export async function askPod(target: PodTarget, opts: { timeoutMs?: number; sign
   if (status !== 200) {
     return fail('bad-status', `bad status ${status} from http://${where}: ${snippet(body)}`);
   }
+  return answerReport(target.name, `http://${where}`, body);
+}
+
+/** The report for a reporter's 200 answer `body` from pod `name`, asked at `where`: its counts, or why they are not counts. */
+export function answerReport(name: string, where: string, body: string): PodReport {
+  const fail = (error: string): PodReport => ({ name, ok: false, reason: 'bad-body', error: `pod ${name}: ${error}` });
   let parsed: unknown;
   try {
     parsed = JSON.parse(body);
   } catch (err) {
-    return fail('bad-body', `bad JSON from http://${where} (${(err as Error).message}): ${snippet(body)}`);
+    return fail(`bad JSON from ${where} (${(err as Error).message}): ${snippet(body)}`);
   }
   const problem = checkCounts(parsed);
-  if (problem) return fail('bad-body', `bad answer from http://${where}: ${problem}`);
+  if (problem) return fail(`bad answer from ${where}: ${problem}`);
   const counts = parsed as { established: number; ports?: Record<string, number> };
-  return { name: target.name, ok: true, established: counts.established, ports: { ...(counts.ports ?? {}) } };
+  return { name, ok: true, established: counts.established, ports: { ...(counts.ports ?? {}) } };
 }
 
 /** What is wrong with a decoded answer, or undefined when it is `{established: N, ports: {...}}`. */

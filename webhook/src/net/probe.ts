@@ -1,7 +1,7 @@
 // Asking a color's pods for their connections, shared by the controller's drain check and
 // `rainbow status`. Which pods are asked and where is the delete guard's rule (running, not being
 // deleted, with an IP; port and path from the pod's annotations, else its Deployment's, else
-// DESIGN's defaults), so the controller's "0" means what the guard will find. Beside the total,
+// the defaults), so the controller's "0" means what the guard will find. Beside the total,
 // a probe describes every active pod of the color (removal-order.ts: the pods a scale-down can
 // remove) with its count, its removal rank and its deletion cost, for the shrink.
 import type { V1Deployment, V1Pod } from '@kubernetes/client-node';

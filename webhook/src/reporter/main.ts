@@ -3,6 +3,7 @@
 import { startReporter } from './server.js';
 import { DEFAULTS } from '../domain/contract.js';
 import { bindAddress, parseFlags, portList, portNumber } from '../runtime/flags.js';
+import { onShutdown } from '../runtime/shutdown.js';
 
 const HELP = `usage: rainbow reporter --ports 8080,8081 [--port ${DEFAULTS.connectionsPort}] [--pod-ip IP] [--bind ADDRESS]
 
@@ -24,9 +25,7 @@ export async function run(args: string[]): Promise<void> {
     onError: (err) => console.error(JSON.stringify({ level: 'error', msg: 'reading /proc/net failed', err: err.message })),
   });
   console.log(JSON.stringify({ level: 'info', msg: 'reporter listening', url: reporter.url, ports, podIP: podIP ?? null }));
-  const stop = () => {
-    void reporter.close().then(() => process.exit(0));
-  };
-  process.once('SIGTERM', stop);
-  process.once('SIGINT', stop);
+  onShutdown([() => reporter.close()], {
+    onError: (err) => console.error(JSON.stringify({ level: 'error', msg: 'shutdown step failed', err: err instanceof Error ? err.message : String(err) })),
+  });
 }

@@ -1,7 +1,7 @@
 // The reporter: `rainbow reporter`, a sidecar in every app pod that answers
 // GET /connections with the number of ESTABLISHED TCP connections on the app's ports
-// (DESIGN.md, "Reporter protocol"). It reads /proc at request time, so the answer is as fresh
-// as the question; it exposes counts only — no addresses, no socket details.
+// (README, "rainbow reporter"). It reads /proc at request time, so the answer is as fresh as the
+// question; it exposes counts only — no addresses, no socket details.
 //
 // Plain node:http: one route does not need a framework, and the sidecar should stay small.
 
@@ -9,15 +9,12 @@ import type { RequestListener, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 import { DEFAULTS } from '../domain/contract.js';
-import { EstablishedCounter, procHexForms, type ConnectionCounts } from './proc-net-tcp.js';
+import { listen } from '../runtime/listen.js';
+import { procHexForms } from '../net/ip.js';
+import { EstablishedCounter, type ConnectionCounts } from './proc-net-tcp.js';
 
-// node:http and node:fs are taken with process.getBuiltinModule, not `import`: on Node 22 (the
-// image's runtime) an ES import of a builtin builds its module namespace by reading every
-// export, and node:http's exports include lazy getters (WebSocket, CloseEvent, MessageEvent)
-// that load undici — and with it crypto, tls, http2, zlib and worker_threads. That was ~9 MiB
-// of the reporter's resident memory for code it never runs (README, "Benchmarks"), and undici
-// compiles WebAssembly as it loads, which the chart's `--jitless` turns off: the reporter would
-// exit. A test walks the reporter's modules for such imports. The types above are erased.
+// getBuiltinModule, not `import`: an ES import of node:http reads its lazy WebSocket getters,
+// which load undici (memory the sidecar never uses, and WebAssembly that `--jitless` forbids).
 const http = process.getBuiltinModule('node:http');
 const { closeSync, openSync, readSync } = process.getBuiltinModule('node:fs');
 
@@ -159,7 +156,7 @@ function validateHandlerOptions(opts: ReporterHandlerOptions): void {
 }
 
 export interface ReporterOptions extends Omit<ReporterHandlerOptions, 'excludePorts'> {
-  /** Listening port; default 9471 (DESIGN.md). 0 picks a free port (tests). */
+  /** Listening port; default DEFAULTS.connectionsPort. 0 picks a free port (tests). */
   port?: number;
   /** Listening address (`--bind` / RAINBOW_BIND_ADDRESS); undefined listens on all interfaces. */
   bind?: string;
@@ -186,34 +183,7 @@ export async function startReporter(opts: ReporterOptions): Promise<RunningRepor
   server.requestTimeout = 10_000;
   server.keepAliveTimeout = 5_000;
 
-  await new Promise<void>((resolve, reject) => {
-    const onError = (err: NodeJS.ErrnoException): void => {
-      reject(
-        new Error(
-          `reporter cannot listen on ${opts.bind ?? '*'}:${port} (${err.code ?? err.message}); ` +
-            'free the port or choose another with --port',
-          { cause: err },
-        ),
-      );
-    };
-    server.once('error', onError);
-    server.listen({ port, host: opts.bind }, () => {
-      server.off('error', onError);
-      resolve();
-    });
-  });
-
-  const address = server.address() as AddressInfo;
-  ownPort = address.port;
-  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  return {
-    server,
-    address,
-    url: `http://${host}:${address.port}`,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.close((err) => (err ? reject(err) : resolve()));
-        server.closeIdleConnections();
-      }),
-  };
+  const listening = await listen(server, { port, bind: opts.bind, name: 'reporter', flag: 'port' });
+  ownPort = listening.port;
+  return { server, address: listening.address, url: listening.url, close: () => listening.close() };
 }

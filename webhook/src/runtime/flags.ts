@@ -2,6 +2,7 @@
 // that say which flag was wrong and how to see the usage.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ENV_BIND_ADDRESS } from '../domain/contract.js';
+import { parseDuration } from '../domain/durations.js';
 
 export type FlagSpec = NonNullable<ParseArgsConfig['options']>;
 
@@ -57,4 +58,13 @@ export function portNumber(command: string, flag: string, value: string): number
 export function portList(command: string, flag: string, value: string | undefined): number[] {
   if (!value) throw new UsageError(`rainbow ${command}: --${flag} is required (the app's ports, e.g. --${flag} 8080,8081)`);
   return value.split(',').map((p) => portNumber(command, flag, p.trim()));
+}
+
+/** Seconds in a duration flag (`2s`, `5m`, `1h30m`); `prog` is the command as typed, e.g. "rainbow webhook". */
+export function durationFlag(prog: string, flag: string, value: string): number {
+  try {
+    return parseDuration(value);
+  } catch (err) {
+    throw new UsageError(`${prog}: --${flag}: ${(err as Error).message}`);
+  }
 }

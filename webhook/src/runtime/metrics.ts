@@ -80,10 +80,7 @@ export function recordAdmission(m: RainbowMetrics, o: AdmissionOutcome): void {
   if (!o.allowed) m.denials.inc({ webhook: o.webhook, reason: o.reason ?? 'unspecified' });
 }
 
-/**
- * GET /metrics in the Prometheus text format. A node:http listener, so it mounts on a plain
- * server or, unchanged, as an express route handler.
- */
+/** GET /metrics in the Prometheus text format, as a node:http listener (runtime/ops-server.ts routes to it). */
 export function metricsHandler(registry: Registry): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
     if (req.method !== 'GET' && req.method !== 'HEAD') {

@@ -5,7 +5,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import { AppsV1Api, CoreV1Api, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
-import { askPods, type AskPodsOptions, type PodReport, type PodTarget } from '../net/ask-pods.js';
+import { answerReport, askPods, type PodReport, type PodTarget } from '../net/ask-pods.js';
 import { LABEL_APP } from '../domain/contract.js';
 import { colorStates, type ProbeResult } from '../domain/color-states.js';
 import { probeColors, type AskPodsFn } from '../net/probe.js';
@@ -64,25 +64,11 @@ function podNamespaces(pods: readonly V1Pod[]): Map<string, string> {
  * askPods; `namespaces` maps pod names to their namespace.
  */
 export function proxyAskPods(kc: KubeConfig, namespaces: ReadonlyMap<string, string>): AskPodsFn {
-  return async (targets: readonly PodTarget[], opts: AskPodsOptions = {}): Promise<PodReport[]> => {
-    const timeoutMs = opts.timeoutMs ?? 2000;
-    const limit = opts.concurrency ?? 16;
-    const out = new Array<PodReport>(targets.length);
-    let next = 0;
-    const worker = async () => {
-      while (next < targets.length) {
-        const i = next++;
-        const t = targets[i]!;
-        out[i] = await askThroughProxy(kc, namespaces.get(t.name) ?? 'default', t, timeoutMs);
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(limit, targets.length) }, worker));
-    return out;
-  };
+  return (targets, opts) => askPods(targets, opts, (t, { timeoutMs }) => askThroughProxy(kc, namespaces.get(t.name) ?? 'default', t, timeoutMs));
 }
 
 async function askThroughProxy(kc: KubeConfig, namespace: string, t: PodTarget, timeoutMs: number): Promise<PodReport> {
-  const fail = (reason: 'timeout' | 'refused' | 'network' | 'bad-status' | 'bad-body', error: string): PodReport => ({ name: t.name, ok: false, reason, error: `pod ${t.name}: ${error}` });
+  const fail = (reason: 'timeout' | 'refused' | 'network' | 'bad-status', error: string): PodReport => ({ name: t.name, ok: false, reason, error: `pod ${t.name}: ${error}` });
   const server = kc.getCurrentCluster()?.server;
   if (!server) return fail('network', 'no cluster server in the kubeconfig');
   const path = t.path.startsWith('/') ? t.path : `/${t.path}`;
@@ -120,15 +106,7 @@ async function askThroughProxy(kc: KubeConfig, namespace: string, t: PodTarget, 
           resolve(fail(/connection refused/i.test(message) ? 'refused' : 'bad-status', `status ${res.statusCode} asking ${where}: ${message || '(empty body)'}`));
           return;
         }
-        try {
-          const v = JSON.parse(body) as { established?: unknown; ports?: unknown };
-          const n = v.established;
-          if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) throw new Error(`"established" must be a non-negative integer, got ${JSON.stringify(n)}`);
-          const ports = v.ports && typeof v.ports === 'object' && !Array.isArray(v.ports) ? (v.ports as Record<string, number>) : {};
-          resolve({ name: t.name, ok: true, established: n, ports: { ...ports } });
-        } catch (err) {
-          resolve(fail('bad-body', `bad answer from ${where}: ${(err as Error).message}`));
-        }
+        resolve(answerReport(t.name, where, body));
       });
     });
     req.on('error', (err) => {

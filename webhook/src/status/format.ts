@@ -1,5 +1,6 @@
 // Rendering `rainbow status` (pure): a kubectl-like table per app, or a stable JSON document.
 import { cssColor } from '../domain/contract.js';
+import { describePublishedForecast } from '../domain/forecast-annotation.js';
 import type { AppStatus, ColorRow, StatusReport } from './model.js';
 
 /** JSON document's apiVersion/kind; bump the version on an incompatible change. */
@@ -76,6 +77,11 @@ function drainLeftCell(row: ColorRow, now: Date): string {
   return left <= 0 ? 'overdue' : humanDuration(Math.ceil(left));
 }
 
+/** A draining color's published forecast relative to `now`, from its absolute bounds. */
+export function forecastText(row: ColorRow, now: Date): string | undefined {
+  return row.forecast ? describePublishedForecast(row.forecast, now) : undefined;
+}
+
 /** ready/desired; a shrunk color also says how many replicas it had: `1/1 (shrunk from 4)`. */
 function readyCell(row: ColorRow): string {
   if (!row.deployment) return '-';
@@ -102,13 +108,13 @@ function serviceSummary(app: AppStatus): string {
 export interface TableOptions {
   /** Paint a swatch of each color (see wantsTrueColor). */
   swatch: boolean;
-  /** Reference time for AGE and DRAIN-LEFT (default: the report's generatedAt). */
+  /** Reference time for AGE, DRAIN-LEFT and FORECAST (default: the report's generatedAt). */
   now?: Date;
 }
 
 /** One app: a title line, the table, then why any count is unknown and any warnings. */
 export function formatApp(app: AppStatus, opts: TableOptions & { now: Date }): string {
-  const header = ['COLOR', 'STATE', 'READY', 'CONNECTIONS', 'AGE', 'DRAIN-LEFT'];
+  const header = ['COLOR', 'STATE', 'READY', 'CONNECTIONS', 'AGE', 'DRAIN-LEFT', 'FORECAST'];
   const rows = app.colors.map((c) => [
     opts.swatch ? `${swatch(c.color)} ${c.color}` : c.color,
     c.state,
@@ -116,6 +122,7 @@ export function formatApp(app: AppStatus, opts: TableOptions & { now: Date }): s
     c.connectionsError !== undefined ? '?' : c.connections !== undefined ? String(c.connections) : '-',
     c.createdAt ? humanDuration((opts.now.getTime() - c.createdAt.getTime()) / 1000) : '-',
     drainLeftCell(c, opts.now),
+    forecastText(c, opts.now) ?? '-',
   ]);
   const lines = [`${app.namespace}/${app.app}: ${serviceSummary(app)}`];
   lines.push(...(rows.length > 0 ? table([header, ...rows]) : ['(no colors)']));
@@ -132,6 +139,23 @@ export function formatTables(report: StatusReport, opts: TableOptions): string {
 }
 
 const iso = (d: Date | undefined) => (d ? d.toISOString() : null);
+
+/** A color's forecast for JSON: every key present (null where it does not apply), or null without one. */
+function forecastDocument(c: ColorRow, now: Date) {
+  const f = c.forecast;
+  if (!f) return null;
+  const estimate = f.kind === 'estimate' ? f : undefined;
+  return {
+    kind: f.kind,
+    text: forecastText(c, now)!,
+    earliest: iso(estimate?.earliest),
+    latest: iso(estimate?.latest),
+    deadlineFirst: estimate ? estimate.deadlineFirst : null,
+    remaining: estimate ? estimate.remaining : null,
+    reason: f.kind === 'unknown' ? f.reason : null,
+    computedAt: iso(f.computedAt),
+  };
+}
 
 /** A plain object with every key always present (null when unknown), in a fixed order. */
 export function statusDocument(report: StatusReport) {
@@ -163,6 +187,7 @@ export function statusDocument(report: StatusReport) {
           drainStartedAt: iso(c.drainStartedAt),
           drainDeadline: iso(c.drainDeadline),
           drainLeftSeconds: left === undefined ? null : Math.ceil(left),
+          forecast: forecastDocument(c, now),
         };
       }),
       warnings: [...a.warnings],

@@ -2,16 +2,20 @@
 // pods, live connections, age and time left before max-drain.
 import { parseArgs } from 'node:util';
 import { loadKubeConfig } from '../kube/client.js';
-import { parseDuration } from '../domain/durations.js';
+import { colorStatesHelp } from '../domain/color-states.js';
 import { collectStatus } from './collect.js';
 import { formatJson, formatTables, wantsTrueColor } from './format.js';
-import { HelpRequested, UsageError } from '../runtime/flags.js';
+import { HelpRequested, UsageError, durationFlag } from '../runtime/flags.js';
+import { shutdownSignal } from '../runtime/shutdown.js';
 
 export function help(prog = 'rainbow status'): string {
   return `usage: ${prog} [APP] [flags]
 
-Shows every color of each rainbow app: state (serving, pending, draining, drained, kept,
-deleting), ready/desired pods, established connections, age and time left before max-drain.
+Shows every color of each rainbow app: state, ready/desired pods, established connections, age
+and time left before max-drain.
+
+states:
+${colorStatesHelp()}
 
   -n, --namespace NS     namespace (default: the kubeconfig context's, else default)
   -A, --all-namespaces   every namespace
@@ -24,14 +28,6 @@ deleting), ready/desired pods, established connections, age and time left before
 
 A swatch of each color is shown on terminals with COLORTERM=truecolor (or 24bit), never when
 NO_COLOR is set or the output is not a terminal.`;
-}
-
-function seconds(prog: string, flag: string, v: string): number {
-  try {
-    return parseDuration(v);
-  } catch (err) {
-    throw new UsageError(`${prog}: --${flag}: ${(err as Error).message}`);
-  }
 }
 
 export async function run(args: string[], prog = 'rainbow status'): Promise<void> {
@@ -63,8 +59,8 @@ export async function run(args: string[], prog = 'rainbow status'): Promise<void
   const output = flags.output ?? 'table';
   if (output !== 'table' && output !== 'json') throw new UsageError(`${prog}: --output must be table or json, got ${JSON.stringify(output)}`);
   if (flags['all-namespaces'] && flags.namespace) throw new UsageError(`${prog}: --namespace and --all-namespaces exclude each other`);
-  const podTimeoutMs = seconds(prog, 'pod-timeout', flags['pod-timeout'] ?? '2s') * 1000;
-  const intervalMs = Math.max(500, seconds(prog, 'interval', flags.interval ?? '2s') * 1000);
+  const podTimeoutMs = durationFlag(prog, 'pod-timeout', flags['pod-timeout'] ?? '2s') * 1000;
+  const intervalMs = Math.max(500, durationFlag(prog, 'interval', flags.interval ?? '2s') * 1000);
 
   const kc = loadKubeConfig(flags.kubeconfig);
   const namespace = flags['all-namespaces'] ? undefined : (flags.namespace ?? (kc.getContextObject(kc.getCurrentContext())?.namespace || 'default'));
@@ -87,10 +83,8 @@ export async function run(args: string[], prog = 'rainbow status'): Promise<void
   }
 
   const clear = process.stdout.isTTY && output === 'table';
-  let stop = false;
-  process.once('SIGINT', () => (stop = true));
-  process.once('SIGTERM', () => (stop = true));
-  while (!stop) {
+  const stopped = shutdownSignal();
+  while (!stopped.aborted) {
     try {
       const { text } = await once();
       if (clear) process.stdout.write('\x1b[H\x1b[2J');
@@ -100,6 +94,6 @@ export async function run(args: string[], prog = 'rainbow status'): Promise<void
       process.stderr.write(`${prog}: ${(err as Error).message}\n`);
     }
     const until = Date.now() + intervalMs;
-    while (!stop && Date.now() < until) await new Promise((r) => setTimeout(r, Math.min(200, until - Date.now())));
+    while (!stopped.aborted && Date.now() < until) await new Promise((r) => setTimeout(r, Math.min(200, until - Date.now())));
   }
 }

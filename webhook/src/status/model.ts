@@ -1,9 +1,10 @@
 // What `rainbow status` shows, computed from what it read (pure): the controller planner's
 // states, with one probe's connection counts in place of the controller's history.
 import type { V1Deployment, V1Service } from '@kubernetes/client-node';
-import { ANNOTATION_PENDING_COLOR, cssColor } from '../domain/contract.js';
+import { ANNOTATION_DRAIN_FORECAST, ANNOTATION_PENDING_COLOR, cssColor } from '../domain/contract.js';
 import { colorStates, type AppSettings, type ColorState, type DrainObservation, type ProbeResult } from '../domain/color-states.js';
-import { appOf, colorOfService } from '../domain/availability.js';
+import { appOf, colorOfService, deploymentOfColor } from '../domain/availability.js';
+import { parseForecastAnnotation, type PublishedForecast } from '../domain/forecast-annotation.js';
 import { annotationOf } from '../domain/objects.js';
 
 export interface ServiceRow {
@@ -31,6 +32,8 @@ export interface ColorRow {
   drainStartedAt?: Date;
   /** drain-started + max-drain, for colors that are on the way out (not kept). */
   drainDeadline?: Date;
+  /** A draining color's drain forecast as the controller published it (rainbow.dev/drain-forecast); unknown when unreadable. */
+  forecast?: PublishedForecast;
 }
 
 export interface AppStatus {
@@ -82,6 +85,15 @@ export function buildStatus(input: StatusInput): StatusReport {
       drain.set(color, p.unknown !== undefined ? { lastCount: p.count, unknown: p.unknown } : { lastCount: p.count });
     }
     const states = colorStates({ app, namespace, services, deployments, drain, now: input.now });
+    const warnings = [...states.warnings];
+    /** The published forecast of a draining color; an unreadable one is shown as unknown, with a warning. */
+    const forecastOf = (color: string): PublishedForecast | undefined => {
+      const d = deploymentOfColor(deployments, app, color);
+      const { forecast, error } = parseForecastAnnotation(annotationOf(d, ANNOTATION_DRAIN_FORECAST));
+      if (error === undefined) return forecast;
+      warnings.push(`Deployment ${d?.metadata?.name}: ${ANNOTATION_DRAIN_FORECAST} is not readable (${error}); its forecast is shown as unknown`);
+      return { kind: 'unknown', reason: 'unreadable annotation' };
+    };
     apps.push({
       namespace,
       app,
@@ -114,9 +126,11 @@ export function buildStatus(input: StatusInput): StatusReport {
         if (c.createdAt) row.createdAt = c.createdAt;
         if (c.drainStartedAt) row.drainStartedAt = c.drainStartedAt;
         if (c.drainDeadline) row.drainDeadline = c.drainDeadline;
+        const forecast = c.state === 'draining' ? forecastOf(c.color) : undefined;
+        if (forecast) row.forecast = forecast;
         return row;
       }),
-      warnings: states.warnings,
+      warnings,
     });
   }
   return { generatedAt: input.now, apps };

@@ -1,4 +1,4 @@
-// Cutover: which color a Service labelled rainbow.dev/app may select (DESIGN, "Cutover").
+// Cutover: which color a Service labelled rainbow.dev/app may select (README, "How it fits together").
 //
 //  1. Requested color = spec.selector[rainbow.dev/color]; if absent, the app's serving color.
 //  2. Requested color Available, or cutover: immediate → select it, clear pending.
@@ -125,12 +125,12 @@ export function decideCutover(req: AdmissionRequest, snapshot: AppSnapshot): Dec
   if (why === undefined) {
     reason = 'available'; // Rule 2.
   } else if (settings.cutover === 'immediate') {
-    reason = 'immediate'; // Rule 2, seed behaviour.
+    reason = 'immediate'; // Rule 2.
     warnings.push(`Service ${name}: switching to color ${requested} although it ${why} (${ANNOTATION_CUTOVER}: immediate)`);
   } else {
     // Rule 3. On CREATE there is no old selector; the app's other Services stand in for it
-    // (DESIGN is silent: a Service re-created or added while a rollout is pending should not
-    // point at a color that cannot serve when another one can).
+    // (a Service re-created or added while a rollout is pending should not point at a color that
+    // cannot serve when another one can).
     const hold = req.operation === 'UPDATE' ? (previous ?? othersServing(app, others, deployments)?.color) : othersServing(app, others, deployments)?.color;
     if (hold && hold !== requested && isDeploymentAvailable(deploymentOfColor(deployments, app, hold))) {
       target = hold;

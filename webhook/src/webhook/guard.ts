@@ -9,10 +9,10 @@
 // fetched) names the app and color whose Services and Pods (or Deployments) to read. Then build a
 // GuardSnapshot and call planDeleteGuard.
 //
-// Rule order is DESIGN's. A color that serves a Service is refused only what stops it: its pods
-// keep their normal lifecycle (HPA, node drains, rollouts). Where DESIGN is silent about
-// ReplicaSets that their own Deployment retires, the guard steps aside (see retiredByOwner),
-// because refusing would wedge the Deployment controller while protecting nothing.
+// Rules in the README's order ("rainbow webhook"). A color that serves a Service is refused only
+// what stops it: its pods keep their normal lifecycle (HPA, node drains, rollouts). ReplicaSets
+// that their own Deployment retires are let go (see retiredByOwner): refusing would wedge the
+// Deployment controller while protecting nothing.
 import type { V1Deployment, V1Pod, V1ReplicaSet, V1Service } from '@kubernetes/client-node';
 import {
   ANNOTATION_DRAIN_STARTED,
@@ -103,7 +103,7 @@ export interface AskPodsPlan {
 export type GuardPlan = { kind: 'decided'; decision: Decision } | AskPodsPlan;
 
 export interface CountOptions {
-  /** What a pod that cannot be asked means; DESIGN's default is 'deny'. */
+  /** What a pod that cannot be asked means; the default is 'deny'. */
   onUnknown: 'deny' | 'allow';
 }
 
@@ -177,7 +177,7 @@ function refusalCode(s: GuardSubject): number {
 
 // --- step 1 -----------------------------------------------------------------------------------
 
-/** Applies DESIGN's rules up to the connection count. Pure: everything comes from req and snapshot. */
+/** Applies the rules up to the connection count. Pure: everything comes from req and snapshot. */
 export function planDeleteGuard(req: AdmissionRequest, snapshot: GuardSnapshot): GuardPlan {
   const c = classifyGuardRequest(req);
   if (!c.guarded) return decided(allowed(undefined, c.reason));
@@ -216,7 +216,7 @@ function planWorkload(g: GuardedRequest, snapshot: GuardSnapshot): GuardPlan {
     return decided(allowed(`namespace ${g.namespace} is terminating`, 'namespace-terminating'));
   }
 
-  // Rule 2a (DESIGN): a ReplicaSet whose Deployment is gone or being deleted is garbage collection.
+  // Rule 2a: a ReplicaSet whose Deployment is gone or being deleted is garbage collection.
   if (g.kind === 'ReplicaSet' && g.ownerRef) {
     const sameOwner = deployment && (!g.ownerRef.uid || !deployment.metadata?.uid || deployment.metadata.uid === g.ownerRef.uid);
     if (!sameOwner) {
@@ -227,7 +227,7 @@ function planWorkload(g: GuardedRequest, snapshot: GuardSnapshot): GuardPlan {
     }
   }
 
-  // Rule 2b (our choice, DESIGN is silent): ReplicaSets retired or scaled by their own Deployment.
+  // Rule 2b: ReplicaSets retired or scaled by their own Deployment.
   if (rs) {
     const retired = retiredByOwner(g, rs, deployment);
     if (retired) return decided(withWarnings(allowed(retired.message, retired.reason), ...warnings));
@@ -240,7 +240,7 @@ function planWorkload(g: GuardedRequest, snapshot: GuardSnapshot): GuardPlan {
   if (serving) return decided(serving);
 
   // Rule 4: past max-drain the color goes even with connections. The longest max-drain among the
-  // app's Services counts (DESIGN names "the Service's"; with several, the most patient wins).
+  // app's Services counts: with several Services, the most patient wins.
   const drain = drainState(subject, colorDeployment ?? (rs as HasMetadata | undefined), appServices, snapshot.now);
   warnings.push(...drain.warnings);
   if (drain.past) {

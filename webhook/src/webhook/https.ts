@@ -1,9 +1,9 @@
 // HTTPS for the webhook: TLS 1.2 or newer, certificates from --cert-dir picked up on rotation
 // without a restart, and a shutdown that finishes the reviews in flight before closing.
 import https from 'node:https';
-import type { AddressInfo } from 'node:net';
 import type { RequestListener } from 'node:http';
 import { watchCertDir, type CertKeyPair, type CertDirWatcher } from './tls/cert-dir.js';
+import { listen } from '../runtime/listen.js';
 import type { Logger } from '../runtime/log.js';
 
 export interface HttpsOptions {
@@ -39,27 +39,16 @@ export async function startHttps(listener: RequestListener, opts: HttpsOptions):
       onError: (err) => opts.log.error({ certDir: opts.certDir, err: err.message }, 'rotated certificate is unusable; still serving the previous one'),
     });
   }
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', (err: NodeJS.ErrnoException) =>
-      reject(new Error(`webhook cannot listen on ${opts.bind ?? '*'}:${opts.port} (${err.code ?? err.message}); free the port or pass --port`)),
-    );
-    server.listen({ port: opts.port, host: opts.bind }, () => resolve());
+  const listening = await listen(server, { port: opts.port, bind: opts.bind, scheme: 'https', name: 'webhook', flag: 'port' }).catch((err: unknown) => {
+    watcher?.stop();
+    throw err;
   });
-  const a = server.address() as AddressInfo;
-  const host = a.family === 'IPv6' ? `[${a.address}]` : a.address;
   return {
     server,
-    url: `https://${host}:${a.port}`,
+    url: listening.url,
     close(graceMs = 10_000) {
       watcher?.stop();
-      return new Promise<void>((resolve) => {
-        const timer = setTimeout(() => server.closeAllConnections(), graceMs);
-        server.close(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-        server.closeIdleConnections();
-      });
+      return listening.close(graceMs);
     },
   };
 }

@@ -9,7 +9,6 @@ import { liveReads } from './reads/live-reads.js';
 import { snapshotReader } from './reads/snapshots.js';
 import { createLogger } from '../runtime/log.js';
 import { createMetrics } from '../runtime/metrics.js';
-import { parseDuration } from '../domain/durations.js';
 import { cutoverHandler, deleteGuardHandler } from './handlers.js';
 import { webhookApp } from './server.js';
 import { startHttps } from './https.js';
@@ -18,7 +17,8 @@ import { loadCertDir, type CertKeyPair } from './tls/cert-dir.js';
 import { startTlsBootstrap, type TlsBootstrap } from './tls/bootstrap.js';
 import { kubeSecretIO } from './tls/secret-store.js';
 import { CA_FILE, CERT_FILE, KEY_FILE, generateServingCertificate, writeCertificateFiles } from './tls/self-signed.js';
-import { UsageError, bindAddress, parseFlags, portNumber } from '../runtime/flags.js';
+import { UsageError, bindAddress, durationFlag, parseFlags, portNumber } from '../runtime/flags.js';
+import { onShutdown } from '../runtime/shutdown.js';
 
 const HELP = `usage: rainbow webhook [flags]
 
@@ -54,14 +54,6 @@ const HELP = `usage: rainbow webhook [flags]
   --shutdown-grace 10s   on SIGTERM, time given to reviews in flight`;
 
 const list = (v: string | undefined) => (v ? v.split(',').map((s) => s.trim()).filter(Boolean) : []);
-
-function seconds(flag: string, v: string): number {
-  try {
-    return parseDuration(v);
-  } catch (err) {
-    throw new UsageError(`rainbow webhook: --${flag}: ${(err as Error).message}`);
-  }
-}
 
 async function servingPair(flags: { 'cert-dir'?: string; 'self-signed'?: boolean; 'dns-names'?: string; 'ip-addresses'?: string }, bind: string | undefined) {
   const dir = flags['cert-dir'];
@@ -137,7 +129,7 @@ function tlsSecretFlags(flags: {
   const validityDays = positiveNumber('tls-validity-days', flags['tls-validity-days'], 365);
   const renewBeforeDays = positiveNumber('tls-renew-before-days', flags['tls-renew-before-days'], Math.min(30, validityDays / 3));
   if (renewBeforeDays >= validityDays) throw new UsageError(`rainbow webhook: --tls-renew-before-days (${renewBeforeDays}) must be less than --tls-validity-days (${validityDays})`);
-  const intervalMs = seconds('tls-check-interval', flags['tls-check-interval'] ?? '5m') * 1000;
+  const intervalMs = durationFlag('rainbow webhook', 'tls-check-interval', flags['tls-check-interval'] ?? '5m') * 1000;
   if (intervalMs <= 0) throw new UsageError('rainbow webhook: --tls-check-interval must be longer than 0');
   return { namespace, name, dnsNames, validityDays, renewBeforeDays, intervalMs, inject };
 }
@@ -176,9 +168,9 @@ export async function run(args: string[]): Promise<void> {
   if (readsFrom !== 'cache' && readsFrom !== 'live') throw new UsageError(`rainbow webhook: --reads must be cache or live, got ${JSON.stringify(readsFrom)}`);
   const concurrency = Number(flags.concurrency ?? '16');
   if (!Number.isInteger(concurrency) || concurrency < 1) throw new UsageError(`rainbow webhook: --concurrency must be a positive integer, got ${flags.concurrency}`);
-  const podTimeoutMs = seconds('pod-timeout', flags['pod-timeout'] ?? '2s') * 1000;
-  const budgetMs = seconds('guard-budget', flags['guard-budget'] ?? '8s') * 1000;
-  const graceMs = seconds('shutdown-grace', flags['shutdown-grace'] ?? '10s') * 1000;
+  const podTimeoutMs = durationFlag('rainbow webhook', 'pod-timeout', flags['pod-timeout'] ?? '2s') * 1000;
+  const budgetMs = durationFlag('rainbow webhook', 'guard-budget', flags['guard-budget'] ?? '8s') * 1000;
+  const graceMs = durationFlag('rainbow webhook', 'shutdown-grace', flags['shutdown-grace'] ?? '10s') * 1000;
   const port = portNumber('webhook', 'port', flags.port ?? '8443');
   const bind = bindAddress(flags.bind);
 
@@ -244,19 +236,16 @@ export async function run(args: string[]): Promise<void> {
   ready = true;
   log.info({ url: server.url, cluster: kc.getCurrentCluster()?.server, reads: readsFrom, onUnknown, podTimeoutMs, budgetMs, concurrency }, 'rainbow webhook serving');
 
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    ready = false;
-    log.info({ signal, graceMs }, 'shutting down: finishing reviews in flight');
-    bootstrap?.stop();
-    void server.close(graceMs).then(async () => {
-      await caches?.stop();
-      log.info('stopped');
-      process.exit(0);
-    });
-  };
-  process.once('SIGTERM', () => stop('SIGTERM'));
-  process.once('SIGINT', () => stop('SIGINT'));
+  onShutdown(
+    [
+      () => {
+        ready = false;
+        bootstrap?.stop();
+      },
+      () => server.close(graceMs),
+      () => caches?.stop(),
+      () => log.info('stopped'),
+    ],
+    { log: (signal) => log.info({ signal, graceMs }, 'shutting down: finishing reviews in flight'), onError: (err) => log.error({ err }, 'shutdown step failed') },
+  );
 }

@@ -1,11 +1,11 @@
-// The webhook's routes: the two admission endpoints of DESIGN.md, health, readiness and metrics.
+// The webhook's routes: the two admission endpoints (Service cutover, delete guard), health, readiness and metrics.
 // Metrics and logs attach to the admission adapter's hooks; the handlers stay unaware of both.
-// Reviews go straight to the adapter (a node:http listener); express serves everything else.
+// Reviews go straight to the adapter; every other request goes to the ops listener.
 import type { RequestListener } from 'node:http';
-import express from 'express';
 import { admissionRoute, type AdmissionHandler, type AdmissionListener } from '../admission/http.js';
 import { reviewFields, type Logger } from '../runtime/log.js';
-import { metricsHandler, recordAdmission, type RainbowMetrics } from '../runtime/metrics.js';
+import { recordAdmission, type RainbowMetrics } from '../runtime/metrics.js';
+import { opsHandler } from '../runtime/ops-server.js';
 
 export interface WebhookAppOptions {
   mutateServices: AdmissionHandler;
@@ -32,18 +32,13 @@ export function webhookApp(opts: WebhookAppOptions): RequestListener {
     ['/validate/deployments', route('validate-deployments', opts.validateDeployments)],
   ]);
 
-  const app = express();
-  app.disable('x-powered-by');
-  app.get('/healthz', (_req, res) => {
-    res.type('text/plain').send('ok\n');
-  });
-  app.get('/readyz', (_req, res) => {
-    if (opts.ready()) res.type('text/plain').send('ok\n');
-    else res.status(503).type('text/plain').send('not ready: starting or shutting down\n');
-  });
-  app.get('/metrics', metricsHandler(opts.metrics.registry));
-  app.use((req, res) => {
-    res.status(404).type('text/plain').send(`no such endpoint: ${req.method} ${req.path}\n`);
+  const ops = opsHandler({
+    registry: opts.metrics.registry,
+    ready: opts.ready,
+    notReady: 'not ready: starting or shutting down',
+    // The probes and Prometheus only read; any other method is not an endpoint here.
+    methods: ['GET', 'HEAD'],
+    notFound: (method, path) => `no such endpoint: ${method} ${path}`,
   });
 
   return (req, res) => {
@@ -51,6 +46,6 @@ export function webhookApp(opts: WebhookAppOptions): RequestListener {
     const query = url.indexOf('?');
     const review = reviews.get(query === -1 ? url : url.slice(0, query));
     if (review) review(req, res);
-    else app(req, res);
+    else ops(req, res);
   };
 }
