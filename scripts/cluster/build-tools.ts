@@ -49,6 +49,13 @@ export const TOOL_GROUPS: ToolGroup[] = [
     versionOf: 'helm.sh/helm/v4',
     ldflags: (v) => [`-X helm.sh/helm/v4/internal/version.version=${v}`, '-X helm.sh/helm/v4/internal/version.gitTreeState=clean'],
   },
+  {
+    // chart-testing's `ct lint`, run on both charts by test/chart/ct-lint.test.ts.
+    module: 'chart-testing',
+    packages: ['github.com/helm/chart-testing/v3/ct'],
+    versionOf: 'github.com/helm/chart-testing/v3',
+    ldflags: (v) => [`-X github.com/helm/chart-testing/v3/ct/cmd.Version=${v}`],
+  },
 ];
 
 function binaryName(pkg: string): string {

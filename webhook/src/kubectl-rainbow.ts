@@ -12,7 +12,8 @@ const PLUGIN_COMMANDS: Record<string, string> = {
 };
 
 export function pluginUsage(): string {
-  const lines = Object.entries(PLUGIN_COMMANDS).map(([name, summary]) => `  ${name}  ${summary}`);
+  const width = Math.max(...Object.keys(PLUGIN_COMMANDS).map((n) => n.length));
+  const lines = Object.entries(PLUGIN_COMMANDS).map(([name, summary]) => `  ${name.padEnd(width)}  ${summary}`);
   return `usage: kubectl rainbow <command> [flags]\n\ncommands:\n${lines.join('\n')}\n\nrun \`kubectl rainbow <command> --help\` for a command's flags.`;
 }
 

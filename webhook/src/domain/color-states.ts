@@ -42,7 +42,7 @@ export interface DrainObservation {
 /** Every state a color can be in, with what it means; help texts, metrics and the status table read this list. */
 export const COLOR_STATE_MEANINGS = {
   serving: 'a Service selects it',
-  pending: 'a Service asks for it (rainbow.dev/color) and it is not Available yet',
+  pending: 'a Service waits for it (rainbow.dev/pending-color) until it is Available',
   new: 'deployed, but no Service has selected or asked for it yet; never stamped or deleted',
   draining: 'served before; its pods still hold connections (or have not been counted yet)',
   drained: 'served before; no pod holds a connection; deleted drain-grace after that',
