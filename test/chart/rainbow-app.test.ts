@@ -62,6 +62,16 @@ describe('names and labels', () => {
     expect(deployment(defaults).metadata!.annotations).toMatchObject({ 'helm.sh/resource-policy': 'keep' });
   });
 
+  it('tells Argo CD and Flux not to prune a color nor count it as drift, unless gitopsAnnotations is false', async () => {
+    const gitops = { 'argocd.argoproj.io/sync-options': 'Prune=false', 'argocd.argoproj.io/compare-options': 'IgnoreExtraneous', 'kustomize.toolkit.fluxcd.io/prune': 'disabled' };
+    expect(deployment(defaults).metadata!.annotations).toMatchObject(gitops);
+    const off = deployment(await render('rainbow-app', { values: { color: COLOR, gitopsAnnotations: false } })).metadata!.annotations!;
+    expect(Object.keys(off).filter((k) => k in gitops)).toEqual([]);
+    expect(off['helm.sh/resource-policy']).toBe('keep');
+    // Only the Deployment: the Service must stay prunable and compared.
+    expect(Object.keys(service(defaults).metadata!.annotations ?? {}).filter((k) => k in gitops)).toEqual([]);
+  });
+
   it('a new color is a new Deployment and the Service follows it', async () => {
     const next = await render('rainbow-app', { set: { color: 'a1b2c3d' } });
     expect(next.names()).toEqual(['Deployment/web-a1b2c3d', 'Service/web']);
