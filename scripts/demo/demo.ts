@@ -249,7 +249,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoRecord> {
     await eventually(`${dep(A)} deleted by the controller`, async () => (await apps.readNamespacedDeployment({ namespace: o.namespace, name: dep(A) }).then(() => undefined, () => true)), 90_000, 250);
     const deletedSecondsAfterClose = (Date.now() - closedAt) / 1000;
     note(`${dep(A)} deleted ${deletedSecondsAfterClose.toFixed(1)} s after the stream closed`);
-    const ev = await must('kubectl', ['get', 'events', '-n', o.namespace, '--field-selector', `involvedObject.name=${dep(A)}`, '--sort-by=.lastTimestamp', '-o', 'custom-columns=REASON:.reason,MESSAGE:.message', '--no-headers']);
+    const ev = await must('kubectl', ['get', 'events', '-n', o.namespace, '--field-selector', `involvedObject.name=${dep(A)},source=rainbow-controller`, '--sort-by=.lastTimestamp', '-o', 'custom-columns=REASON:.reason,MESSAGE:.message', '--no-headers']);
     const events = ev.stdout.trim().split('\n').filter(Boolean);
     for (const e of events) note(`event │ ${e}`);
 
