@@ -17,6 +17,8 @@ interface ToolGroup {
   ldflags: (version: string) => string[];
   /** The module whose required version is reported as the group's version. */
   versionOf: string;
+  /** Built only when asked for by name (buildTools({ groups })), never by `scripts/local-cluster build`. */
+  optional?: boolean;
 }
 
 function versionVars(pkgs: string[], kv: string): string[] {
@@ -56,7 +58,22 @@ export const TOOL_GROUPS: ToolGroup[] = [
     versionOf: 'github.com/helm/chart-testing/v3',
     ldflags: (v) => [`-X github.com/helm/chart-testing/v3/ct/cmd.Version=${v}`],
   },
+  {
+    // promtool and Prometheus for the monitoring tests (npm run test:prometheus) only.
+    module: 'prometheus',
+    packages: ['github.com/prometheus/prometheus/cmd/prometheus', 'github.com/prometheus/prometheus/cmd/promtool'],
+    versionOf: 'github.com/prometheus/prometheus',
+    // The module's v0.3MM.P is Prometheus 3.MM.P; web/ui's assets are not in the module, so no builtinassets tag (the API needs none).
+    ldflags: (v) => [`-X github.com/prometheus/common/version.Version=${prometheusRelease(v)}`, '-X github.com/prometheus/common/version.Branch=HEAD'],
+    optional: true,
+  },
 ];
+
+/** Prometheus' release for its Go module version: v0.316.0 is 3.16.0. */
+export function prometheusRelease(moduleVersion: string): string {
+  const m = /^v0\.(\d+)(\d\d)\.(\d+)$/.exec(moduleVersion);
+  return m ? `${m[1]}.${Number(m[2])}.${m[3]}` : moduleVersion;
+}
 
 function binaryName(pkg: string): string {
   const last = pkg.split('/').pop()!;
@@ -93,12 +110,26 @@ function run(cmd: string, args: string[], cwd: string): Promise<void> {
   });
 }
 
-/** Builds every tool that is missing or out of date. Returns the versions built or found. */
-export async function buildTools(opts: { quiet?: boolean } = {}): Promise<Record<string, string>> {
+/** The groups `groups` names (each must exist), else every group that is not optional. */
+export function selectGroups(groups?: readonly string[]): ToolGroup[] {
+  if (!groups) return TOOL_GROUPS.filter((g) => !g.optional);
+  return groups.map((name) => {
+    const group = TOOL_GROUPS.find((g) => g.module === name);
+    if (!group) throw new Error(`no tool group ${name}; there are: ${TOOL_GROUPS.map((g) => g.module).join(', ')}`);
+    return group;
+  });
+}
+
+/**
+ * Builds every tool that is missing or out of date: the groups named in `groups`, else every
+ * group that is not optional. Returns the versions built or found.
+ */
+export async function buildTools(opts: { quiet?: boolean; groups?: readonly string[] } = {}): Promise<Record<string, string>> {
   mkdirSync(path.join(binDir, '.stamps'), { recursive: true });
   const go = goVersion();
   const versions: Record<string, string> = {};
-  for (const [i, group] of TOOL_GROUPS.entries()) {
+  const selected = selectGroups(opts.groups);
+  for (const [i, group] of selected.entries()) {
     const version = requiredVersion(group);
     versions[group.module] = version;
     const ldflags = ['-s', '-w', ...group.ldflags(version)].join(' ');
@@ -106,7 +137,7 @@ export async function buildTools(opts: { quiet?: boolean } = {}): Promise<Record
     const stampFile = path.join(binDir, '.stamps', group.module);
     const names = group.packages.map(binaryName);
     const upToDate = names.every((n) => existsSync(path.join(binDir, n))) && existsSync(stampFile) && readFileSync(stampFile, 'utf8') === stamp;
-    const label = `[${i + 1}/${TOOL_GROUPS.length}] ${names.join(', ')} ${version}`;
+    const label = `[${i + 1}/${selected.length}] ${names.join(', ')} ${version}`;
     if (upToDate) {
       if (!opts.quiet) progress(`${label}: up to date`);
       continue;

@@ -597,17 +597,32 @@ describe('templates: one file per component and kind', () => {
   const files = readdirSync(templates).filter((f) => f.endsWith('.yaml'));
   // What each file may render: the kinds of its name (rbac: the roles and their bindings).
   const kindsOf = (file: string): string[] => {
-    const kind = file.replace(/^(webhook|controller)-/, '').replace(/\.yaml$/, '');
+    const kind = file.replace(/^(webhook|controller|monitoring)-/, '').replace(/\.yaml$/, '');
     if (kind === 'rbac') return ['ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding'];
     if (kind === 'configurations') return ['MutatingWebhookConfiguration', 'ValidatingWebhookConfiguration'];
-    return [{ deployment: 'Deployment', service: 'Service', poddisruptionbudget: 'PodDisruptionBudget', serviceaccount: 'ServiceAccount' }[kind]!];
+    const kinds: Record<string, string> = {
+      deployment: 'Deployment',
+      service: 'Service',
+      poddisruptionbudget: 'PodDisruptionBudget',
+      serviceaccount: 'ServiceAccount',
+      servicemonitor: 'ServiceMonitor',
+      prometheusrule: 'PrometheusRule',
+      'grafana-dashboard': 'ConfigMap',
+    };
+    return [kinds[kind]!];
   };
+  // Monitoring is off by default; with it on, every file renders something.
+  const monitoring = { values: { monitoring: { serviceMonitor: { enabled: true }, prometheusRule: { enabled: true }, grafanaDashboard: { enabled: true } } } };
 
   it('has exactly the cert-manager-style files', () => {
     expect(files.sort()).toEqual([
       'controller-deployment.yaml',
       'controller-rbac.yaml',
+      'controller-service.yaml',
       'controller-serviceaccount.yaml',
+      'monitoring-grafana-dashboard.yaml',
+      'monitoring-prometheusrule.yaml',
+      'monitoring-servicemonitor.yaml',
       'webhook-configurations.yaml',
       'webhook-deployment.yaml',
       'webhook-poddisruptionbudget.yaml',
@@ -618,7 +633,7 @@ describe('templates: one file per component and kind', () => {
   });
 
   it.each(files)('%s renders only objects of its component and kind', async (file) => {
-    const r = await render('rainbow-system', { args: ['--show-only', `templates/${file}`] });
+    const r = await render('rainbow-system', { ...monitoring, args: ['--show-only', `templates/${file}`] });
     expect(r.objects.length).toBeGreaterThan(0);
     const component = file.split('-')[0];
     for (const o of r.objects) {
@@ -628,7 +643,7 @@ describe('templates: one file per component and kind', () => {
   });
 
   it('together render what the chart renders', async () => {
-    const parts = await Promise.all(files.map((f) => render('rainbow-system', { args: ['--show-only', `templates/${f}`] })));
-    expect(parts.flatMap((p) => p.names()).sort()).toEqual(defaults.names());
+    const parts = await Promise.all(files.map((f) => render('rainbow-system', { ...monitoring, args: ['--show-only', `templates/${f}`] })));
+    expect(parts.flatMap((p) => p.names()).sort()).toEqual((await render('rainbow-system', monitoring)).names());
   });
 });

@@ -20,6 +20,7 @@ export const ROLES: Record<string, Role> = {
   controller: { summary: 'promotes pending colors once Available, cleans up drained colors, emits Events; leader-elected', load: () => import('./controller/main.js') },
   status: { summary: 'colors of each app: state, ready pods, live connections, time left before max-drain', load: () => import('./status/main.js') },
   dashboard: { summary: 'a local web page of every app: colors, connections over time, Events (live)', load: () => import('./status/dashboard/main.js') },
+  doctor: { summary: 'checks the datapath, load balancers, policies, rainbow and the apps: ok/warn/fail with the fix', load: () => import('./status/doctor/main.js') },
 };
 
 export function usage(): string {

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // `kubectl rainbow …`: kubectl runs any `kubectl-rainbow` on the PATH as its `rainbow` plugin.
-// `kubectl rainbow status …` is `rainbow status …`, `kubectl rainbow dashboard …` is `rainbow dashboard …`.
+// `kubectl rainbow <command> …` is `rainbow <command> …`, for status, dashboard and doctor.
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { exitFor } from './runtime/flags.js';
@@ -9,6 +9,7 @@ import { COLOR_STATES } from './domain/color-states.js';
 const PLUGIN_COMMANDS: Record<string, string> = {
   status: `colors of each app (${COLOR_STATES.join(', ')}), ready pods, live connections, drain deadline`,
   dashboard: 'a local web page of every app: colors, connections over time, Events (live)',
+  doctor: 'checks the datapath, load balancers, policies, rainbow and the apps: ok/warn/fail with the fix',
 };
 
 export function pluginUsage(): string {
@@ -26,6 +27,11 @@ export async function main(argv: string[]): Promise<void> {
   if (name === 'dashboard') {
     const { run } = await import('./status/dashboard/main.js');
     await run(rest, 'kubectl rainbow dashboard');
+    return;
+  }
+  if (name === 'doctor') {
+    const { run } = await import('./status/doctor/main.js');
+    await run(rest, 'kubectl rainbow doctor');
     return;
   }
   if (name !== 'status') {

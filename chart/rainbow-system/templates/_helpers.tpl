@@ -216,3 +216,18 @@ service:
 caBundle: {{ . }}
 {{- end }}
 {{- end -}}
+
+{{/*
+Labels of one alert: its severity, then monitoring.prometheusRule.alertLabels. Call with
+(dict "ctx" $ "alert" .Values.monitoring.prometheusRule.alerts.<name>).
+*/}}
+{{- define "rainbow-system.alertLabels" -}}
+{{- toYaml (merge (dict "severity" .alert.severity) (.ctx.Values.monitoring.prometheusRule.alertLabels | default dict)) -}}
+{{- end -}}
+
+{{/* runbook_url of an alert when monitoring.prometheusRule.runbookUrl is set. Call with (dict "ctx" $ "alert" "RainbowX"). */}}
+{{- define "rainbow-system.runbookUrl" -}}
+{{- with .ctx.Values.monitoring.prometheusRule.runbookUrl -}}
+runbook_url: {{ printf "%s#%s" (trimSuffix "#" .) (lower $.alert) | quote }}
+{{- end -}}
+{{- end -}}

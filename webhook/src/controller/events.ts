@@ -2,11 +2,12 @@
 // keeps a warning or an Event from repeating at every reconcile.
 import type { CoreV1Event } from '@kubernetes/client-node';
 import { apiErrorMessage } from '../kube/client.js';
+import { CONTROLLER_EVENT_COMPONENT } from '../domain/contract.js';
 import type { DeploymentRef } from '../domain/color-states.js';
 import type { Logger } from '../runtime/log.js';
 import type { ControllerApi } from './kube-io.js';
 
-export const REPORTING_COMPONENT = 'rainbow-controller';
+export const REPORTING_COMPONENT = CONTROLLER_EVENT_COMPONENT;
 
 export type EventReason =
   | 'Promoted'

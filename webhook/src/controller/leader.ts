@@ -19,11 +19,12 @@
 import { hostname } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { CoordinationV1Api, V1MicroTime, type KubeConfig, type V1Lease } from '@kubernetes/client-node';
+import { CONTROLLER_LEASE_NAME } from '../domain/contract.js';
 import { apiClient, apiErrorMessage, statusOf } from '../kube/client.js';
 import { createLogger, type Logger } from '../runtime/log.js';
 import { toDate } from '../domain/objects.js';
 
-export const LEASE_NAME = 'rainbow-controller';
+export const LEASE_NAME = CONTROLLER_LEASE_NAME;
 
 export interface LeaseApi {
   read(namespace: string, name: string): Promise<V1Lease>;

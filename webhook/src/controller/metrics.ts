@@ -13,6 +13,8 @@ export interface ControllerMetrics {
   connections: Gauge<'namespace' | 'app' | 'color'>;
   /** rainbow_color_drain_eta_seconds{namespace, app, color, bound}: seconds from the last drain round to each end of a draining color's forecast. */
   drainEta: Gauge<'namespace' | 'app' | 'color' | 'bound'>;
+  /** rainbow_color_drain_deadline_seconds{namespace, app, color}: unix time of drain-started + max-drain of a previous color that is not kept. */
+  drainDeadline: Gauge<'namespace' | 'app' | 'color'>;
   /** rainbow_colors{namespace, app, state}: colors of an app by state. */
   colors: Gauge<'namespace' | 'app' | 'state'>;
   /** rainbow_promotions_total */
@@ -47,6 +49,12 @@ export function createControllerMetrics(opts: { processMetrics?: boolean } = {})
       name: 'rainbow_color_drain_eta_seconds',
       help: 'Seconds until a draining color is forecast to reach 0 connections, at its earliest and latest bound (absent while unknown or unbounded).',
       labelNames: ['namespace', 'app', 'color', 'bound'] as const,
+      registers,
+    }),
+    drainDeadline: new Gauge({
+      name: 'rainbow_color_drain_deadline_seconds',
+      help: 'Unix time of a color\'s max-drain deadline (drain-started + max-drain), when the controller deletes it whatever it holds; only previous colors that are not kept.',
+      labelNames: ['namespace', 'app', 'color'] as const,
       registers,
     }),
     colors: new Gauge({
@@ -95,6 +103,14 @@ export function recordColors(m: ControllerMetrics, namespace: string, app: strin
   for (const state of COLOR_STATES) m.colors.set({ namespace, app, state }, states.filter((s) => s === state).length);
 }
 
+/** Publish each color's max-drain deadline; a color without one (serving, kept, unstamped) loses its sample. */
+export function recordDrainDeadlines(m: ControllerMetrics, namespace: string, app: string, colors: ReadonlyArray<{ color: string; drainDeadline?: Date }>): void {
+  for (const { color, drainDeadline } of colors) {
+    if (drainDeadline) m.drainDeadline.set({ namespace, app, color }, drainDeadline.getTime() / 1000);
+    else m.drainDeadline.remove({ namespace, app, color });
+  }
+}
+
 const ETA_BOUNDS = ['earliest', 'latest'] as const;
 
 /** Publish a draining color's forecast; a bound it does not have loses its sample. */
@@ -116,6 +132,7 @@ export function forgetApp(m: ControllerMetrics, namespace: string, app: string, 
   for (const state of COLOR_STATES) m.colors.remove({ namespace, app, state });
   for (const color of colors) {
     m.connections.remove({ namespace, app, color });
+    m.drainDeadline.remove({ namespace, app, color });
     forgetDrainForecast(m, namespace, app, color);
   }
 }

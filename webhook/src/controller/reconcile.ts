@@ -11,7 +11,7 @@ import type { AppContext } from './app-context.js';
 import type { DrainCheck } from './drain-check.js';
 import { firstWarning } from './events.js';
 import type { ObjectSource } from './kube-io.js';
-import { forgetApp, forgetDrainForecast, recordColors, recordDrainForecast, type ControllerMetrics } from './metrics.js';
+import { forgetApp, forgetDrainForecast, recordColors, recordDrainDeadlines, recordDrainForecast, type ControllerMetrics } from './metrics.js';
 import { planAppDetailed, planForecasts, type Action } from './planner.js';
 
 export interface ReconcileDeps {
@@ -87,12 +87,16 @@ export function createReconciler(deps: ReconcileDeps): Reconcile {
       if (state === undefined) {
         ctx.observations.delete(color);
         metrics?.connections.remove({ namespace: ctx.namespace, app: ctx.app, color });
+        metrics?.drainDeadline.remove({ namespace: ctx.namespace, app: ctx.app, color });
       }
       // A drain's series starts when the color leaves service; serving again ends it.
       if (state === undefined || state === 'serving' || state === 'pending' || state === 'new') ctx.series.delete(color);
       if (state !== 'draining' && metrics) forgetDrainForecast(metrics, ctx.namespace, ctx.app, color);
     }
-    if (metrics) recordColors(metrics, ctx.namespace, ctx.app, colors.colors.map((c) => c.state));
+    if (metrics) {
+      recordColors(metrics, ctx.namespace, ctx.app, colors.colors.map((c) => c.state));
+      recordDrainDeadlines(metrics, ctx.namespace, ctx.app, colors.colors);
+    }
   };
 
   /** In a drain round: each draining color's forecast as metrics, and what to publish of it. */

@@ -58,3 +58,9 @@ export function cssColor(color: string): string | undefined {
 export function deploymentName(app: string, color: string): string {
   return `${app}-${color}`;
 }
+
+/** The controller's Lease (leader election), which `rainbow doctor` also reads. */
+export const CONTROLLER_LEASE_NAME = 'rainbow-controller';
+
+/** The component of the controller's Events (source and reportingComponent), by which the views find them. */
+export const CONTROLLER_EVENT_COMPONENT = 'rainbow-controller';

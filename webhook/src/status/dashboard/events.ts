@@ -1,11 +1,11 @@
 // Which Kubernetes Events the dashboard shows for an app (pure): the rainbow controller's, about
 // the app's Services and its colors' Deployments (deleted ones included), newest first.
 import type { CoreV1Event } from '@kubernetes/client-node';
-import { deploymentName } from '../../domain/contract.js';
+import { CONTROLLER_EVENT_COMPONENT, deploymentName } from '../../domain/contract.js';
 import { toDate } from '../../domain/objects.js';
 
 /** The component the rainbow controller reports its Events as (reportingComponent and source.component). */
-export const RAINBOW_EVENT_COMPONENT = 'rainbow-controller';
+export const RAINBOW_EVENT_COMPONENT = CONTROLLER_EVENT_COMPONENT;
 
 /** How many Events the page lists per app. */
 export const EVENTS_PER_APP = 10;
