@@ -1,5 +1,6 @@
 // rainbow doctor's output: the table grouped by area with its summary, the JSON document, and the exit code.
-import { doctorDocument, formatJson, formatTable, summaryLine, wantsColor, wrap } from '../../../webhook/src/status/doctor/format.js';
+import { doctorDocument, formatJson, formatTable, summaryLine, wrap } from '../../../webhook/src/status/doctor/format.js';
+import { wantsColor } from '../../../webhook/src/status/format.js';
 import { exitCode, fail, ok, warn, type CheckResult } from '../../../webhook/src/status/doctor/result.js';
 import { exitFor, UsageError } from '../../../webhook/src/runtime/flags.js';
 import { NOW } from './doctor-fixture.js';

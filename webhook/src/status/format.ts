@@ -7,13 +7,15 @@ import type { AppStatus, ColorRow, StatusReport } from './model.js';
 export const STATUS_API_VERSION = 'rainbow.dev/v1alpha1';
 export const STATUS_KIND = 'Status';
 
-/**
- * Whether to paint swatches: only on a terminal that says it does 24-bit color, and never when
- * NO_COLOR is set to anything (https://no-color.org).
- */
-export function wantsTrueColor(isTTY: boolean | undefined, env: NodeJS.ProcessEnv): boolean {
+/** Colors only on a terminal, and never when NO_COLOR is set to anything (https://no-color.org). */
+export function wantsColor(isTTY: boolean | undefined, env: NodeJS.ProcessEnv): boolean {
   if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false;
-  if (!isTTY) return false;
+  return Boolean(isTTY);
+}
+
+/** Whether to paint swatches: as wantsColor, on a terminal that says it does 24-bit color. */
+export function wantsTrueColor(isTTY: boolean | undefined, env: NodeJS.ProcessEnv): boolean {
+  if (!wantsColor(isTTY, env)) return false;
   const ct = (env.COLORTERM ?? '').trim().toLowerCase();
   return ct === 'truecolor' || ct === '24bit';
 }

@@ -7,6 +7,7 @@ import { collectStatus } from './collect.js';
 import { formatJson, formatTables, wantsTrueColor } from './format.js';
 import { HelpRequested, UsageError, durationFlag } from '../runtime/flags.js';
 import { shutdownSignal } from '../runtime/shutdown.js';
+import { checkNamespaceFlags, namespaceScope } from './scope.js';
 
 export function help(prog = 'rainbow status'): string {
   return `usage: ${prog} [APP] [flags]
@@ -58,12 +59,12 @@ export async function run(args: string[], prog = 'rainbow status'): Promise<void
   const app = parsed.positionals[0];
   const output = flags.output ?? 'table';
   if (output !== 'table' && output !== 'json') throw new UsageError(`${prog}: --output must be table or json, got ${JSON.stringify(output)}`);
-  if (flags['all-namespaces'] && flags.namespace) throw new UsageError(`${prog}: --namespace and --all-namespaces exclude each other`);
+  checkNamespaceFlags(prog, flags);
   const podTimeoutMs = durationFlag(prog, 'pod-timeout', flags['pod-timeout'] ?? '2s') * 1000;
   const intervalMs = Math.max(500, durationFlag(prog, 'interval', flags.interval ?? '2s') * 1000);
 
   const kc = loadKubeConfig(flags.kubeconfig);
-  const namespace = flags['all-namespaces'] ? undefined : (flags.namespace ?? (kc.getContextObject(kc.getCurrentContext())?.namespace || 'default'));
+  const namespace = namespaceScope(flags, kc);
   const swatch = output === 'table' && wantsTrueColor(process.stdout.isTTY, process.env);
   const where = namespace ? `namespace ${namespace}` : 'any namespace';
 

@@ -3,11 +3,12 @@
 // exactly as `rainbow status` reads them.
 import { colorStatesHelp } from '../../domain/color-states.js';
 import { loadKubeConfig } from '../../kube/client.js';
-import { UsageError, bindAddress, durationFlag, parseFlags, portNumber } from '../../runtime/flags.js';
+import { bindAddress, durationFlag, parseFlags, portNumber } from '../../runtime/flags.js';
 import { onShutdown } from '../../runtime/shutdown.js';
 import { collectStatus } from '../collect.js';
 import { kubeEventLister } from './read-events.js';
 import { startDashboard } from './start.js';
+import { checkNamespaceFlags, namespaceScope } from '../scope.js';
 
 export const DEFAULT_PORT = 3100;
 export const DEFAULT_BIND = '127.0.0.1';
@@ -53,14 +54,14 @@ export async function run(args: string[], prog = 'rainbow dashboard'): Promise<v
     },
     help(prog),
   );
-  if (flags['all-namespaces'] && flags.namespace) throw new UsageError(`${prog}: --namespace and --all-namespaces exclude each other`);
+  checkNamespaceFlags(prog, flags);
   const port = portNumber('dashboard', 'port', flags.port ?? String(DEFAULT_PORT));
   const bind = bindAddress(flags.bind) ?? DEFAULT_BIND;
   const intervalMs = Math.max(500, durationFlag(prog, 'interval', flags.interval ?? '2s') * 1000);
   const podTimeoutMs = durationFlag(prog, 'pod-timeout', flags['pod-timeout'] ?? '2s') * 1000;
 
   const kc = loadKubeConfig(flags.kubeconfig);
-  const namespace = flags['all-namespaces'] ? undefined : (flags.namespace ?? (kc.getContextObject(kc.getCurrentContext())?.namespace || 'default'));
+  const namespace = namespaceScope(flags, kc);
   const context = kc.getCurrentContext();
   const scope = `${context ? `context ${context} · ` : ''}${namespace ? `namespace ${namespace}` : 'all namespaces'}`;
   const every = `${intervalMs / 1000}s`;

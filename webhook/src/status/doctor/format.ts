@@ -5,12 +5,6 @@ import { AREAS, byArea, exitCode, summarize, type CheckResult, type CheckStatus 
 
 export const DOCTOR_KIND = 'Doctor';
 
-/** Colors only on a terminal, and never when NO_COLOR is set to anything. */
-export function wantsColor(isTTY: boolean | undefined, env: NodeJS.ProcessEnv): boolean {
-  if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false;
-  return Boolean(isTTY);
-}
-
 const COLORS: Record<CheckStatus, string> = { ok: '\x1b[32m', warn: '\x1b[33m', fail: '\x1b[31m' };
 
 /** Words of `text` in lines of at most `width` characters (a longer word gets a line of its own). */

@@ -4,9 +4,11 @@
 import { loadKubeConfig } from '../../kube/client.js';
 import { UsageError, durationFlag, parseFlags } from '../../runtime/flags.js';
 import { runChecks } from './checks.js';
-import { formatJson, formatTable, wantsColor } from './format.js';
+import { formatJson, formatTable } from './format.js';
+import { wantsColor } from '../format.js';
 import { DEFAULT_RELEASE, DEFAULT_SYSTEM_NAMESPACE, gatherDoctorInput } from './gather.js';
 import { exitCode } from './result.js';
+import { checkNamespaceFlags, namespaceScope } from '../scope.js';
 
 export function help(prog = 'rainbow doctor'): string {
   return `usage: ${prog} [flags]
@@ -57,11 +59,11 @@ export async function run(args: string[], prog = 'rainbow doctor'): Promise<void
   );
   const output = flags.output ?? 'table';
   if (output !== 'table' && output !== 'json') throw new UsageError(`${prog}: --output must be table or json, got ${JSON.stringify(output)}`);
-  if (flags['all-namespaces'] && flags.namespace) throw new UsageError(`${prog}: --namespace and --all-namespaces exclude each other`);
+  checkNamespaceFlags(prog, flags);
   const podTimeoutMs = durationFlag(prog, 'pod-timeout', flags['pod-timeout'] ?? '2s') * 1000;
 
   const kc = loadKubeConfig(flags.kubeconfig);
-  const namespace = flags['all-namespaces'] ? undefined : (flags.namespace ?? (kc.getContextObject(kc.getCurrentContext())?.namespace || 'default'));
+  const namespace = namespaceScope(flags, kc);
   const input = await gatherDoctorInput(kc, {
     ...(namespace ? { namespace } : {}),
     ...(flags.release ? { release: flags.release } : {}),
