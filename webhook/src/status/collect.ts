@@ -4,7 +4,7 @@
 // at the pod IPs with `direct` (inside the cluster network, like the controller).
 import http from 'node:http';
 import https from 'node:https';
-import { AppsV1Api, CoreV1Api, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
+import { AppsV1Api, CoreV1Api, type KubeConfig, type V1Deployment, type V1Pod, type V1Service } from '@kubernetes/client-node';
 import { answerReport, askPods, type PodReport, type PodTarget } from '../net/ask-pods.js';
 import { LABEL_APP } from '../domain/contract.js';
 import { colorStates, type ProbeResult } from '../domain/color-states.js';
@@ -26,7 +26,14 @@ export interface CollectOptions {
   askPods?: AskPodsFn;
 }
 
-export async function collectStatus(kc: KubeConfig, opts: CollectOptions = {}): Promise<StatusReport> {
+/** What `rainbow status` reads: the objects labelled rainbow.dev/app, in one namespace or all. */
+export interface StatusObjects {
+  services: V1Service[];
+  deployments: V1Deployment[];
+  pods: V1Pod[];
+}
+
+export async function readStatusObjects(kc: KubeConfig, opts: Pick<CollectOptions, 'namespace' | 'app'> = {}): Promise<StatusObjects> {
   const core = apiClient(kc, CoreV1Api);
   const apps = apiClient(kc, AppsV1Api);
   const labelSelector = opts.app ? `${LABEL_APP}=${opts.app}` : LABEL_APP;
@@ -36,23 +43,33 @@ export async function collectStatus(kc: KubeConfig, opts: CollectOptions = {}): 
     ns ? apps.listNamespacedDeployment({ namespace: ns, labelSelector }) : apps.listDeploymentForAllNamespaces({ labelSelector }),
     ns ? core.listNamespacedPod({ namespace: ns, labelSelector }) : core.listPodForAllNamespaces({ labelSelector }),
   ]);
-  const ask = opts.askPods ?? (opts.direct ? askPods : proxyAskPods(kc, podNamespaces(pods.items)));
+  return { services: services.items, deployments: deployments.items, pods: pods.items };
+}
+
+/** The report of objects already read: each color's pods asked for their connections. */
+export async function statusOfObjects(kc: KubeConfig, objects: StatusObjects, opts: CollectOptions = {}): Promise<StatusReport> {
+  const { services, deployments, pods } = objects;
+  const ask = opts.askPods ?? (opts.direct ? askPods : proxyAskPods(kc, podNamespaces(pods)));
   const probes = new Map<string, Map<string, ProbeResult>>();
   const now = opts.now ?? (() => new Date());
   await Promise.all(
-    appsOf([...services.items, ...deployments.items], opts.app).map(async ({ namespace, app }) => {
+    appsOf([...services, ...deployments], opts.app).map(async ({ namespace, app }) => {
       const inApp = <T extends { metadata?: { namespace?: string; labels?: Record<string, string> } }>(list: readonly T[]) =>
         list.filter((o) => o.metadata?.namespace === namespace && o.metadata?.labels?.[LABEL_APP] === app);
-      const appDeployments = inApp(deployments.items);
-      const states = colorStates({ app, namespace, services: inApp(services.items), deployments: appDeployments, drain: new Map(), now: now() });
+      const appDeployments = inApp(deployments);
+      const states = colorStates({ app, namespace, services: inApp(services), deployments: appDeployments, drain: new Map(), now: now() });
       const colors = states.colors
         .map((c) => ({ color: c.color, deployment: deploymentOfColor(appDeployments, app, c.color) }))
         .filter((c) => c.deployment && !isBeingDeleted(c.deployment));
-      const results = await probeColors(inApp(pods.items), colors, ask, { timeoutMs: opts.podTimeoutMs ?? 2000 });
+      const results = await probeColors(inApp(pods), colors, ask, { timeoutMs: opts.podTimeoutMs ?? 2000 });
       probes.set(appKey(namespace, app), new Map([...results].map(([color, r]) => [color, r.unknown === undefined ? { count: r.count } : { count: r.count, unknown: r.unknown }])));
     }),
   );
-  return buildStatus({ services: services.items, deployments: deployments.items, probes, now: now(), ...(opts.app ? { app: opts.app } : {}) });
+  return buildStatus({ services, deployments, probes, now: now(), ...(opts.app ? { app: opts.app } : {}) });
+}
+
+export async function collectStatus(kc: KubeConfig, opts: CollectOptions = {}): Promise<StatusReport> {
+  return statusOfObjects(kc, await readStatusObjects(kc, opts), opts);
 }
 
 function podNamespaces(pods: readonly V1Pod[]): Map<string, string> {

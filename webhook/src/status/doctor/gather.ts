@@ -14,7 +14,8 @@ import {
 } from '@kubernetes/client-node';
 import { LABEL_APP } from '../../domain/contract.js';
 import { apiClient, apiErrorMessage, statusOf } from '../../kube/client.js';
-import { collectStatus } from '../collect.js';
+import { statusOfObjects } from '../collect.js';
+import type { StatusReport } from '../model.js';
 import { appViews, found, type DoctorInput, type Read, type ReadTarget } from './input.js';
 import { backendConfigNames } from './load-balancers.js';
 import { LEASE, webhookTarget } from './rainbow-system.js';
@@ -68,7 +69,7 @@ export async function gatherDoctorInput(kc: KubeConfig, opts: GatherOptions = {}
   const labelSelector = LABEL_APP;
   const ks = 'kube-system';
 
-  const [configMap, daemonSet, cilium, felix, services, deployments, status, mutating, validating] = await Promise.all([
+  const [configMap, daemonSet, cilium, felix, services, deployments, pods, mutating, validating] = await Promise.all([
     read({ verb: 'get', resource: 'configmaps', namespace: ks, name: 'kube-proxy' }, () => core.readNamespacedConfigMap({ namespace: ks, name: 'kube-proxy' })),
     read({ verb: 'get', resource: 'daemonsets.apps', namespace: ks, name: 'kube-proxy' }, () => apps.readNamespacedDaemonSet({ namespace: ks, name: 'kube-proxy' })),
     read({ verb: 'get', resource: 'configmaps', namespace: ks, name: 'cilium-config' }, () => core.readNamespacedConfigMap({ namespace: ks, name: 'cilium-config' })),
@@ -78,8 +79,8 @@ export async function gatherDoctorInput(kc: KubeConfig, opts: GatherOptions = {}
       (ns ? await core.listNamespacedService({ namespace: ns, labelSelector }) : await core.listServiceForAllNamespaces({ labelSelector })).items),
     read({ verb: 'list', resource: 'deployments.apps', ...(ns ? { namespace: ns } : {}) }, async () =>
       (ns ? await apps.listNamespacedDeployment({ namespace: ns, labelSelector }) : await apps.listDeploymentForAllNamespaces({ labelSelector })).items),
-    read({ verb: 'list', resource: 'services, deployments.apps and pods', ...(ns ? { namespace: ns } : {}) }, () =>
-      collectStatus(kc, { ...(ns ? { namespace: ns } : {}), podTimeoutMs: opts.podTimeoutMs ?? 2000, direct: Boolean(opts.direct), ...(opts.now ? { now: opts.now } : {}) })),
+    read({ verb: 'list', resource: 'pods', ...(ns ? { namespace: ns } : {}) }, async () =>
+      (ns ? await core.listNamespacedPod({ namespace: ns, labelSelector }) : await core.listPodForAllNamespaces({ labelSelector })).items),
     read({ verb: 'get', resource: 'mutatingwebhookconfigurations.admissionregistration.k8s.io', name: fullname }, () => admission.readMutatingWebhookConfiguration({ name: fullname })),
     read({ verb: 'get', resource: 'validatingwebhookconfigurations.admissionregistration.k8s.io', name: fullname }, () => admission.readValidatingWebhookConfiguration({ name: fullname })),
   ]);
@@ -91,7 +92,17 @@ export async function gatherDoctorInput(kc: KubeConfig, opts: GatherOptions = {}
   const wanted = new Map<string, { namespace: string; name: string }>();
   for (const v of views) for (const s of v.services) for (const name of backendConfigNames(s).names) wanted.set(`${v.namespace}/${name}`, { namespace: v.namespace, name });
 
-  const [namespaceLabels, lease, webhookDeployment, controllerDeployment, endpointSlices, policies, backendConfigs] = await Promise.all([
+  // The connection counts come from the lists above: `rainbow status`'s report without reading them again.
+  const statusTarget = { verb: 'list', resource: 'services, deployments.apps and pods', ...(ns ? { namespace: ns } : {}) } as const;
+  const unread = [services, deployments, pods].find((r) => r.status !== 'found');
+  const statusRead: Promise<Read<StatusReport>> =
+    services.status === 'found' && deployments.status === 'found' && pods.status === 'found'
+      ? read(statusTarget, () =>
+          statusOfObjects(kc, { services: services.value, deployments: deployments.value, pods: pods.value }, { podTimeoutMs: opts.podTimeoutMs ?? 2000, direct: Boolean(opts.direct), ...(opts.now ? { now: opts.now } : {}) }),
+        )
+      : Promise.resolve({ ...(unread as Exclude<Read<unknown>, { status: 'found' }>), target: statusTarget });
+
+  const [namespaceLabels, lease, webhookDeployment, controllerDeployment, endpointSlices, policies, backendConfigs, status] = await Promise.all([
     read({ verb: 'get', resource: 'namespaces', name: systemNamespace }, async () => (await core.readNamespace({ name: systemNamespace })).metadata?.labels ?? {}),
     read({ verb: 'get', resource: 'leases.coordination.k8s.io', namespace: systemNamespace, name: LEASE }, () => coordination.readNamespacedLease({ namespace: systemNamespace, name: LEASE })),
     read({ verb: 'get', resource: 'deployments.apps', namespace: systemNamespace, name: `${fullname}-webhook` }, () => apps.readNamespacedDeployment({ namespace: systemNamespace, name: `${fullname}-webhook` })),
@@ -108,6 +119,7 @@ export async function gatherDoctorInput(kc: KubeConfig, opts: GatherOptions = {}
           (await custom.getNamespacedCustomObject({ group: 'cloud.google.com', version: 'v1', namespace, plural: 'backendconfigs', name })) as { spec?: Record<string, unknown> }),
       ] as const),
     ),
+    statusRead,
   ]);
 
   return {
