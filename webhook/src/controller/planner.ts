@@ -31,7 +31,7 @@ import type { V1Deployment } from '@kubernetes/client-node';
 import { ANNOTATION_DRAIN_FORECAST, ANNOTATION_DRAIN_STARTED, ANNOTATION_PENDING_COLOR, ANNOTATION_SHRUNK_FROM } from '../domain/contract.js';
 import { appOf, colorOfService, deploymentOfColor, desiredReplicas, isDeploymentAvailable, shrunkFrom } from '../domain/availability.js';
 import { formatDuration } from '../domain/durations.js';
-import { forecastDrain, formatForecast, type ConnectionSample, type DrainForecast } from '../domain/drain-forecast.js';
+import { forecastDrain, formatForecast, roughly, type ConnectionSample, type DrainForecast } from '../domain/drain-forecast.js';
 import { formatForecastAnnotation, parseForecastAnnotation, publishForecast, type PublishedForecast } from '../domain/forecast-annotation.js';
 import { annotationOf } from '../domain/objects.js';
 import { scaleDownSafety } from '../domain/removal-order.js';
@@ -355,16 +355,10 @@ export function forecastWorthWriting(previous: PublishedForecast | undefined, ne
   return boundMoved(previous.earliest, next.earliest, now) || (previous.latest !== undefined && next.latest !== undefined && boundMoved(previous.latest, next.latest, now));
 }
 
-/** Whole seconds as a table cell shows them: to the second under 10 minutes, else to the minute (rounded up). */
-function roughlyIn(ms: number): string {
-  const s = Math.max(0, ms / 1000);
-  return formatDuration(s < 600 ? Math.ceil(s) : Math.ceil(s / 60) * 60);
-}
-
 /** The DrainForecast Event's message. */
 export function forecastMessage(deployment: string, f: Extract<DrainForecast, { kind: 'estimate' }>, deadline: Date | undefined, now: Date): string {
   const left = `${f.remaining} left`;
-  const byDeadline = deadline ? `; max-drain deadline in ${roughlyIn(deadline.getTime() - now.getTime())}` : '';
+  const byDeadline = deadline ? `; max-drain deadline in ${roughly(Math.max(0, (deadline.getTime() - now.getTime()) / 1000), true)}` : '';
   return `drain forecast for ${deployment}: 0 connections ${formatForecast(f, now)} (${left})${byDeadline}`;
 }
 

@@ -211,7 +211,7 @@ function clampToNowAndDeadline(
 }
 
 /** A duration for a table: whole seconds for short waits, whole minutes for long ones; `up` rounds late. */
-function roughly(seconds: number, up: boolean): string {
+export function roughly(seconds: number, up: boolean): string {
   const unit = seconds < 600 ? 1 : 60;
   return formatDuration((up ? Math.ceil(seconds / unit) : Math.floor(seconds / unit)) * unit);
 }

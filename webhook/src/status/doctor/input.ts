@@ -12,6 +12,7 @@ import type {
 import { appSettings } from '../../domain/color-states.js';
 import { appOf } from '../../domain/availability.js';
 import { appsOf, type StatusReport } from '../model.js';
+import { formatDuration } from '../../domain/durations.js';
 
 /** One API request: what a refusal or a failure names. */
 export interface ReadTarget {
@@ -101,10 +102,5 @@ export function appViews(input: Pick<DoctorInput, 'services' | 'deployments'>): 
 
 /** Durations as Go writes them, shortened: `24h`, `1h30m`, `5m`, `45s`. */
 export function span(totalSeconds: number): string {
-  const s = Math.round(totalSeconds);
-  if (s === 0) return '0s';
-  const h = Math.floor(s / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  const rest = s % 60;
-  return `${h ? `${h}h` : ''}${m ? `${m}m` : ''}${rest ? `${rest}s` : ''}`;
+  return formatDuration(Math.round(totalSeconds));
 }
