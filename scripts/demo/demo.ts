@@ -249,8 +249,14 @@ export async function runDemo(o: DemoOptions): Promise<DemoRecord> {
     await eventually(`${dep(A)} deleted by the controller`, async () => (await apps.readNamespacedDeployment({ namespace: o.namespace, name: dep(A) }).then(() => undefined, () => true)), 90_000, 250);
     const deletedSecondsAfterClose = (Date.now() - closedAt) / 1000;
     note(`${dep(A)} deleted ${deletedSecondsAfterClose.toFixed(1)} s after the stream closed`);
-    const ev = await must('kubectl', ['get', 'events', '-n', o.namespace, '--field-selector', `involvedObject.name=${dep(A)},source=rainbow-controller`, '--sort-by=.lastTimestamp', '-o', 'custom-columns=REASON:.reason,MESSAGE:.message', '--no-headers']);
-    const events = ev.stdout.trim().split('\n').filter(Boolean);
+    // The controller records Deleted after its delete returns, so the Event can trail the Deployment's going.
+    const listEvents = async () =>
+      (await must('kubectl', ['get', 'events', '-n', o.namespace, '--field-selector', `involvedObject.name=${dep(A)},source=rainbow-controller`, '--sort-by=.lastTimestamp', '-o', 'custom-columns=REASON:.reason,MESSAGE:.message', '--no-headers'])).stdout
+        .trim()
+        .split('\n')
+        .filter(Boolean);
+    let events: string[] = [];
+    await eventually(`the controller's Deleted Event for ${dep(A)}`, async () => (events = await listEvents()).some((e) => e.startsWith('Deleted ')), 15_000, 250);
     for (const e of events) note(`event │ ${e}`);
 
     second.close();
