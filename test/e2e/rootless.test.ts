@@ -9,7 +9,7 @@ import { promisify } from 'node:util';
 import { AppsV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { readState, type ClusterState } from '../../scripts/cluster/control-plane.js';
 import { repoRoot } from '../../scripts/cluster/paths.js';
-import { eventually } from './support/cluster.js';
+import { eventually, otherClusterEnv } from './support/cluster.js';
 import { colorDeployment } from '../../scripts/cluster/app-objects.js';
 
 const run = promisify(execFile);
@@ -21,7 +21,7 @@ let started = false;
 /** `scripts/local-cluster CMD` as user nobody, with a state folder of its own. */
 const asNobody = (cmd: string) =>
   run('setpriv', [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', process.execPath, path.join(repoRoot, 'dist', 'scripts', 'cluster', 'main.js'), cmd], {
-    env: { ...process.env, RAINBOW_CLUSTER_DIR: dir, HOME: dir },
+    env: otherClusterEnv(dir, { HOME: dir }),
     encoding: 'utf8',
     timeout: 240_000,
   });

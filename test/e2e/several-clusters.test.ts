@@ -12,13 +12,13 @@ import { readState } from '../../scripts/cluster/control-plane.js';
 import { repoRoot } from '../../scripts/cluster/paths.js';
 import { hostNetwork } from '../../scripts/cluster/network/host-network.js';
 import { isListening, isRunning } from '../../scripts/cluster/processes.js';
-import { clients, eventually, testNamespace } from './support/cluster.js';
+import { clients, eventually, otherClusterEnv, testNamespace } from './support/cluster.js';
 import { appService, colorDeployment } from '../../scripts/cluster/app-objects.js';
 
 const run = promisify(execFile);
 const cli = path.join(repoRoot, 'dist', 'scripts', 'cluster', 'main.js');
 const dir = mkdtempSync(path.join(os.tmpdir(), 'rainbow-second-cluster-'));
-const env = { ...process.env, RAINBOW_CLUSTER_DIR: dir };
+const env = otherClusterEnv(dir);
 const NODE_PORT = 31977;
 let second: ClusterState | undefined;
 let ns: Awaited<ReturnType<typeof testNamespace>>;

@@ -57,3 +57,12 @@ export async function testNamespace(prefix: string, labels: Record<string, strin
 }
 
 export { eventually };
+
+/**
+ * The environment of `scripts/local-cluster` for another cluster, in `dir`: without the
+ * RAINBOW_CLUSTER_HOST that a shell's `eval "$(scripts/local-cluster env)"` set for the first one.
+ */
+export function otherClusterEnv(dir: string, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  const { RAINBOW_CLUSTER_HOST: _first, ...inherited } = process.env;
+  return { ...inherited, RAINBOW_CLUSTER_DIR: dir, ...extra };
+}
