@@ -26,6 +26,7 @@ import {
   controllerEvents,
   drainStarted,
   openStream,
+  openStreamTo,
   rainbowStatus,
   sleepUntil,
   startController,
@@ -197,7 +198,7 @@ test('upgrade A → B (keep-colors 0): A drains while its connection stays open,
   const gone = deletionOf(ns, A);
 
   // New clients get B; the old client stays on A.
-  const fresh = await openStream(clusterHost(), nodePort);
+  const fresh = await openStreamTo(B, clusterHost(), nodePort);
   expect(fresh.lines[0]).toBe(`The color is #${B}`);
   expect(await connectionsOf(ns, A)).toBe(1);
 

@@ -3,7 +3,7 @@
 // kube-proxy.
 import { isDeploymentAvailable } from '../../webhook/src/domain/availability.js';
 import { clients, eventually, kubectl, testNamespace } from './support/cluster.js';
-import { connectionsOf as colorConnections, openStream } from './support/controller.js';
+import { connectionsOf as colorConnections, openStream, openStreamTo } from './support/controller.js';
 import { clusterHost, connectInside } from './support/network.js';
 import { startWebhook, type RegisteredWebhook } from './support/webhook.js';
 import { appService, colorDeployment } from '../../scripts/cluster/app-objects.js';
@@ -78,7 +78,7 @@ test('cutover, delete guard and drain, step by step', async () => {
   expect(now.metadata?.annotations?.['rainbow.dev/pending-color']).toBeUndefined();
 
   // New streams get B, the old one keeps printing A.
-  const fresh = await openNodePortStream(nodePort);
+  const fresh = await openStreamTo(B, clusterHost(), nodePort);
   expect(fresh.lines[0]).toBe(`The color is #${B}`);
   expect(old.socket.destroyed).toBe(false);
 

@@ -221,6 +221,22 @@ export async function openStream(host: string, port: number, timeoutMs = 15_000,
   throw new Error(`no stream from ${host}:${port} within ${timeoutMs / 1000}s: ${why}`);
 }
 
+/**
+ * openStream to a Service right after its selector moved: a stream that kube-proxy still sent to
+ * another color (its rules trail the EndpointSlice by a moment) is closed and opened again, until
+ * one prints `color` or `timeoutMs` is over.
+ */
+export async function openStreamTo(color: string, host: string, port: number, timeoutMs = 15_000): Promise<Stream> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const stream = await openStream(host, port, Math.max(1000, deadline - Date.now()));
+    if (stream.lines[0] === `The color is #${color}` || Date.now() >= deadline) return stream;
+    stream.socket.destroy();
+    await stream.closed;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
 /** Established connections of a color, summed over its pods' reporters. */
 export async function connectionsOf(namespace: string, color: string): Promise<number> {
   const pods = (await core.listNamespacedPod({ namespace, labelSelector: `rainbow.dev/color=${color}` })).items.filter((p) => !p.metadata?.deletionTimestamp && p.status?.podIP);
