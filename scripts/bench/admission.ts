@@ -20,7 +20,8 @@ import { kubeconfigPath, repoRoot } from '../cluster/paths.js';
 import { eventually } from '../cluster/poll.js';
 import { benchColor, benchService } from './cluster-objects.js';
 import { percentiles, round, type Percentiles } from './common.js';
-import { startWebhookProcess, sumMetric, type WebhookProcess } from './webhook-process.js';
+import { sumMetric } from '../cluster/metrics-text.js';
+import { startWebhookProcess, type WebhookProcess } from './webhook-process.js';
 
 type Reads = 'cache' | 'live';
 

@@ -6,6 +6,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { httpsGet } from '../cluster/https-get.js';
+import { sumMetric } from '../cluster/metrics-text.js';
 import { execArgs } from '../cluster/control-plane.js';
 import { clusterHttpsGet, insidePort } from '../cluster/network/portal.js';
 import { insideKubeconfigPath, kubeconfigPath } from '../cluster/paths.js';
@@ -34,15 +35,6 @@ export interface WebhookProcessOptions {
   nodeArgs?: string[];
   /** Where it runs: on the host (default) or inside the cluster's namespace, where the API server can call it. */
   where?: 'host' | 'inside';
-}
-
-/** Sum of the samples of `name` in Prometheus text whose label set contains `labels`. */
-export function sumMetric(text: string, name: string, labels = ''): number {
-  let total = 0;
-  for (const line of text.split('\n')) {
-    if ((line.startsWith(`${name}{`) || line.startsWith(`${name} `)) && line.includes(labels)) total += Number(line.slice(line.lastIndexOf(' ') + 1));
-  }
-  return total;
 }
 
 /**

@@ -359,7 +359,8 @@ describe('webhook configurations', () => {
   });
 
   it('calls the webhook only for what can stop a color (matchConditions), unless turned off', async () => {
-    expect(mutating(defaults).webhooks![0]!.matchConditions).toBeUndefined();
+    // The Service entry's condition is checked against the cutover in match-conditions.test.ts.
+    expect(mutating(defaults).webhooks![0]!.matchConditions!.map((c) => c.name)).toEqual(['cutover-can-act']);
     expect(guardEntry(defaults, 'workloads.rainbow.dev').matchConditions).toEqual([
       {
         name: 'removes-pods',

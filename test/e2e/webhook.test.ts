@@ -41,6 +41,33 @@ test('the webhook answers health, readiness and metrics over HTTPS', async () =>
   expect(webhook.process.output()).toContain('rainbow webhook serving');
 });
 
+test('the API server calls the Service webhook only for updates the cutover can act on (matchConditions)', async () => {
+  await apps.createNamespacedDeployment({ namespace: ns.name, body: colorDeployment('calls', A, { replicas: 1 }) });
+  await waitAvailable(`calls-${A}`);
+  await core.createNamespacedService({ namespace: ns.name, body: appService('calls', A, { 'rainbow.dev/drain-grace': '60s' }, 'ClusterIP') });
+  const reviews = () => webhook.metric('rainbow_admission_requests_total', 'webhook="mutate-services"');
+  const start = await reviews();
+  let expected = 0;
+  const update = async (args: string[], called: boolean) => {
+    const res = await kubectl(['-n', ns.name, ...args]);
+    expect([args.join(' '), res.code]).toEqual([args.join(' '), 0]);
+    if (called) expected += 1;
+    // A call is counted the moment it is answered, before kubectl returns; a count that reaches
+    // `expected` later would mean the API server called the webhook for an update it should skip.
+    expect([args.join(' '), await reviews() - start]).toEqual([args.join(' '), expected]);
+    return res;
+  };
+  await update(['annotate', 'service', 'calls', 'example.com/owner=team-a'], false);
+  await update(['label', 'service', 'calls', 'tier=front'], false);
+  await update(['annotate', 'service', 'calls', 'example.com/owner=team-b', '--overwrite'], false);
+  await update(['annotate', 'service', 'calls', 'rainbow.dev/drain-grace=5m', '--overwrite'], true);
+  const dropped = await update(['patch', 'service', 'calls', '--type=merge', '-p', JSON.stringify({ spec: { selector: { 'rainbow.dev/color': null } } })], true);
+  // The webhook acted on the last one: the color the app serves is filled in again.
+  expect(dropped.stderr).toContain(`filled in ${A}`);
+  const svc = await core.readNamespacedService({ namespace: ns.name, name: 'calls' });
+  expect(svc.spec?.selector?.['rainbow.dev/color']).toBe(A);
+});
+
 test('cutover, delete guard and drain, step by step', async () => {
   // Color A, first deploy: nothing serves yet, so the Service takes A as it is.
   await apps.createNamespacedDeployment({ namespace: ns.name, body: colorDeployment('web', A, { replicas: 2 }) });

@@ -4,6 +4,8 @@
 import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { sumMetric } from '../../../scripts/cluster/metrics-text.js';
+import { clusterHttpsGet } from '../../../scripts/cluster/network/portal.js';
 import { insideKubeconfigPath } from '../../../scripts/cluster/paths.js';
 import { renderWebhookConfigurations } from '../../../scripts/cluster/webhook-registration.js';
 import { clients, eventually } from './cluster.js';
@@ -12,6 +14,8 @@ import { freePort, startRainbow, type LocalProcess } from './processes.js';
 export interface RegisteredWebhook {
   process: LocalProcess;
   url: string;
+  /** Sum of a metric's samples on its /metrics whose labels contain `labels` (e.g. 'webhook="mutate-services"'). */
+  metric(name: string, labels?: string): Promise<number>;
   unregister(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -45,6 +49,11 @@ export async function startWebhook(namespace: string, extraArgs: string[] = []):
   return {
     process: proc,
     url,
+    async metric(name, labels) {
+      const res = await clusterHttpsGet(`${url}/metrics`, readFileSync(caFile));
+      if (res.status !== 200) throw new Error(`webhook /metrics answered ${res.status}`);
+      return sumMetric(res.body, name, labels);
+    },
     unregister,
     async stop() {
       await unregister();
