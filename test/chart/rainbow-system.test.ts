@@ -120,17 +120,21 @@ describe('the webhook', () => {
       '16',
       '--shutdown-grace',
       '10s',
+      '--request-timeout',
+      '15s',
+      '--max-connections',
+      '1024',
     ]);
     expect(c.ports).toEqual([{ name: 'https', containerPort: 8443, protocol: 'TCP' }]);
   });
 
   it('takes its flags from values', async () => {
     const r = await render('rainbow-system', {
-      values: { image: { repository: 'ghcr.io/acme/rainbow', tag: '1.2.3' }, webhook: { onUnknown: 'allow', podTimeout: '1s', guardBudget: '5s', concurrency: 4, shutdownGrace: '20s', extraArgs: ['--bind=0.0.0.0'] } },
+      values: { image: { repository: 'ghcr.io/acme/rainbow', tag: '1.2.3' }, webhook: { onUnknown: 'allow', podTimeout: '1s', guardBudget: '5s', concurrency: 4, shutdownGrace: '20s', timeoutSeconds: 30, maxConnections: 64, extraArgs: ['--bind=0.0.0.0'] } },
     });
     const c = container(r, 'rainbow-webhook');
     expect(c.image).toBe('ghcr.io/acme/rainbow:1.2.3');
-    expect(c.args!.slice(c.args!.indexOf('--cert-dir'))).toEqual(['--cert-dir', '/tls', '--port', '8443', '--on-unknown', 'allow', '--pod-timeout', '1s', '--guard-budget', '5s', '--concurrency', '4', '--shutdown-grace', '20s', '--bind=0.0.0.0']);
+    expect(c.args!.slice(c.args!.indexOf('--cert-dir'))).toEqual(['--cert-dir', '/tls', '--port', '8443', '--on-unknown', 'allow', '--pod-timeout', '1s', '--guard-budget', '5s', '--concurrency', '4', '--shutdown-grace', '20s', '--request-timeout', '35s', '--max-connections', '64', '--bind=0.0.0.0']);
   });
 
   it('is probed over HTTPS: readiness /readyz, liveness /healthz', () => {

@@ -5,7 +5,7 @@
 import tls from 'node:tls';
 import { Writable } from 'node:stream';
 import { createLogger } from '../../../webhook/src/runtime/log.js';
-import { startHttps, type RunningHttps } from '../../../webhook/src/webhook/https.js';
+import { startHttps, webhookLimits, type RunningHttps } from '../../../webhook/src/webhook/https.js';
 import { generateServingCertificate } from '../../../webhook/src/webhook/tls/self-signed.js';
 import { closeServer, listen } from './support.js';
 
@@ -16,7 +16,7 @@ let port = 0;
 
 beforeAll(async () => {
   pems = await generateServingCertificate({ dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'] });
-  webhook = await startHttps((_req, res) => res.end('ok'), { port: 0, bind: '127.0.0.1', pair: { cert: pems.cert, key: pems.key }, log });
+  webhook = await startHttps((_req, res) => res.end('ok'), { port: 0, bind: '127.0.0.1', pair: { cert: pems.cert, key: pems.key }, log, limits: webhookLimits(35_000, 1024) });
   port = Number(new URL(webhook.url).port);
 }, 30_000);
 afterAll(async () => {

@@ -234,6 +234,7 @@ describe("the reporter's module graph", () => {
       'reporter/server.ts',
       'runtime/flags.ts',
       'runtime/listen.ts',
+      'runtime/server-limits.ts',
       'runtime/shutdown.ts',
     ]);
   });

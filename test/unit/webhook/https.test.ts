@@ -4,7 +4,7 @@ import { Writable } from 'node:stream';
 import tls from 'node:tls';
 import { generateServingCertificate } from '../../../webhook/src/webhook/tls/self-signed.js';
 import { createLogger } from '../../../webhook/src/runtime/log.js';
-import { startHttps } from '../../../webhook/src/webhook/https.js';
+import { startHttps, webhookLimits } from '../../../webhook/src/webhook/https.js';
 
 const log = createLogger({ destination: new Writable({ write: (_c, _e, cb) => cb() }) as never });
 
@@ -16,7 +16,7 @@ test('refuses TLS 1.1 and finishes a request in flight on close', async () => {
     (_req, res) => {
       void gate.then(() => res.end('done'));
     },
-    { port: 0, bind: '127.0.0.1', pair: { cert: pems.cert, key: pems.key }, log },
+    { port: 0, bind: '127.0.0.1', pair: { cert: pems.cert, key: pems.key }, log, limits: webhookLimits(35_000, 1024) },
   );
   const port = Number(new URL(server.url).port);
 

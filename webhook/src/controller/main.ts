@@ -72,7 +72,13 @@ export async function run(args: string[]): Promise<void> {
     log,
     metrics,
   });
-  const server = await startMetricsServer({ registry: metrics.registry, port: metricsPort, bind: bindAddress(flags.bind), ready: () => loop.synced() });
+  const server = await startMetricsServer({
+    registry: metrics.registry,
+    port: metricsPort,
+    bind: bindAddress(flags.bind),
+    ready: () => loop.synced(),
+    onDropped: (d) => log.warn(d, `metrics server: connections dropped at accept: ${d.maxConnections} already open; ${d.reason}`),
+  });
 
   if (flags['leader-elect']) {
     elector = createLeaderElector({

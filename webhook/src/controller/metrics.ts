@@ -4,6 +4,7 @@ import http from 'node:http';
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import { listen } from '../runtime/listen.js';
 import { opsHandler } from '../runtime/ops-server.js';
+import { capConnections, serverOptions, type DroppedConnections, type ServerLimits } from '../runtime/server-limits.js';
 import { COLOR_STATES, type ColorState } from '../domain/color-states.js';
 import type { DrainForecast } from '../domain/drain-forecast.js';
 
@@ -142,10 +143,30 @@ export interface MetricsServer {
   close(): Promise<void>;
 }
 
-export async function startMetricsServer(opts: { registry: Registry; port: number; bind?: string; ready: () => boolean }): Promise<MetricsServer> {
+/** Prometheus and the kubelet's probes: a few short requests at a time. */
+export const METRICS_SERVER_LIMITS: ServerLimits = {
+  headersTimeoutMs: 5_000,
+  requestTimeoutMs: 10_000,
+  keepAliveTimeoutMs: 65_000,
+  maxConnections: 64,
+  reason: 'scrapers and probes need a few (controller /metrics, /healthz, /readyz)',
+};
+
+export async function startMetricsServer(opts: {
+  registry: Registry;
+  port: number;
+  bind?: string;
+  ready: () => boolean;
+  /** Told about connections dropped at accept (at most one call per 10 s). */
+  onDropped?: (d: DroppedConnections) => void;
+  limits?: ServerLimits;
+}): Promise<MetricsServer> {
+  const limits = opts.limits ?? METRICS_SERVER_LIMITS;
   const server = http.createServer(
+    serverOptions(limits),
     opsHandler({ registry: opts.registry, ready: opts.ready, notReady: 'informers not synced yet', notFound: () => 'not found: try /metrics, /healthz or /readyz' }),
   );
+  capConnections(server, limits, opts.onDropped ?? (() => undefined));
   const listening = await listen(server, { port: opts.port, bind: opts.bind, name: 'controller', flag: 'metrics-port' });
   // Scrapes and probes are short; nothing in flight is worth waiting for.
   return { url: listening.url, close: () => listening.close(0) };

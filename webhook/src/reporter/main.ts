@@ -23,6 +23,7 @@ export async function run(args: string[]): Promise<void> {
     podIP,
     bind: bindAddress(flags.bind),
     onError: (err) => console.error(JSON.stringify({ level: 'error', msg: 'reading /proc/net failed', err: err.message })),
+    onDropped: (d) => console.error(JSON.stringify({ level: 'warn', msg: `connections dropped at accept: ${d.maxConnections} already open; ${d.reason}`, ...d })),
   });
   console.log(JSON.stringify({ level: 'info', msg: 'reporter listening', url: reporter.url, ports, podIP: podIP ?? null }));
   onShutdown([() => reporter.close()], {

@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 
 import { DEFAULTS } from '../domain/contract.js';
 import { listen } from '../runtime/listen.js';
+import { capConnections, serverOptions, type DroppedConnections, type ServerLimits } from '../runtime/server-limits.js';
 import { procHexForms } from '../net/ip.js';
 import { EstablishedCounter, type ConnectionCounts } from './proc-net-tcp.js';
 
@@ -155,9 +156,26 @@ function validateHandlerOptions(opts: ReporterHandlerOptions): void {
   }
 }
 
+/**
+ * Its clients are the webhook, the controller and `rainbow status`, each with a short timeout of
+ * its own and one question at a time per pod: anything slower, or more of them, is not a client
+ * worth a socket.
+ */
+export const REPORTER_LIMITS: ServerLimits = {
+  headersTimeoutMs: 5_000,
+  requestTimeoutMs: 10_000,
+  keepAliveTimeoutMs: 5_000,
+  maxConnections: 64,
+  reason: 'the webhook, the controller and rainbow status ask a pod one question at a time',
+};
+
 export interface ReporterOptions extends Omit<ReporterHandlerOptions, 'excludePorts'> {
   /** Listening port; default DEFAULTS.connectionsPort. 0 picks a free port (tests). */
   port?: number;
+  /** Default REPORTER_LIMITS. */
+  limits?: ServerLimits;
+  /** Told about connections dropped at accept (at most one call per 10 s). */
+  onDropped?: (d: DroppedConnections) => void;
   /** Listening address (`--bind` / RAINBOW_BIND_ADDRESS); undefined listens on all interfaces. */
   bind?: string;
 }
@@ -176,12 +194,9 @@ export async function startReporter(opts: ReporterOptions): Promise<RunningRepor
   const port = opts.port ?? DEFAULTS.connectionsPort;
   let ownPort = port;
   const listener = createReporterListener({ ...opts, excludePorts: () => [ownPort] });
-  const server = http.createServer(listener);
-  // The peer is the webhook or controller with a short timeout of its own; anything slower
-  // is not a client worth a socket.
-  server.headersTimeout = 5_000;
-  server.requestTimeout = 10_000;
-  server.keepAliveTimeout = 5_000;
+  const limits = opts.limits ?? REPORTER_LIMITS;
+  const server = http.createServer(serverOptions(limits), listener);
+  capConnections(server, limits, opts.onDropped ?? (() => undefined));
 
   const listening = await listen(server, { port, bind: opts.bind, name: 'reporter', flag: 'port' });
   ownPort = listening.port;

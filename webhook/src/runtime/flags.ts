@@ -68,3 +68,10 @@ export function durationFlag(prog: string, flag: string, value: string): number 
     throw new UsageError(`${prog}: --${flag}: ${(err as Error).message}`);
   }
 }
+
+/** A flag that counts something (`--concurrency 16`); `prog` is the command as typed, e.g. "rainbow webhook". */
+export function positiveInteger(prog: string, flag: string, value: string): number {
+  const n = Number(value);
+  if (!/^\s*\d+\s*$/.test(value) || !Number.isSafeInteger(n) || n < 1) throw new UsageError(`${prog}: --${flag} must be a positive integer, got ${JSON.stringify(value)}`);
+  return n;
+}

@@ -11,13 +11,13 @@ import { createLogger } from '../runtime/log.js';
 import { createMetrics } from '../runtime/metrics.js';
 import { cutoverHandler, deleteGuardHandler } from './handlers.js';
 import { webhookApp } from './server.js';
-import { startHttps } from './https.js';
+import { startHttps, webhookLimits } from './https.js';
 import { kubeWebhookConfigIO, parseInjectTargets, type InjectTargets } from './tls/ca-injector.js';
 import { loadCertDir, type CertKeyPair } from './tls/cert-dir.js';
 import { startTlsBootstrap, type TlsBootstrap } from './tls/bootstrap.js';
 import { kubeSecretIO } from './tls/secret-store.js';
 import { CA_FILE, CERT_FILE, KEY_FILE, generateServingCertificate, writeCertificateFiles } from './tls/self-signed.js';
-import { UsageError, bindAddress, durationFlag, parseFlags, portNumber } from '../runtime/flags.js';
+import { UsageError, bindAddress, durationFlag, parseFlags, portNumber, positiveInteger } from '../runtime/flags.js';
 import { onShutdown } from '../runtime/shutdown.js';
 
 const HELP = `usage: rainbow webhook [flags]
@@ -51,7 +51,11 @@ const HELP = `usage: rainbow webhook [flags]
   --pod-timeout 2s       timeout of one pod's /connections answer
   --guard-budget 8s      time for asking all pods of a color; keep it under the webhook's timeoutSeconds
   --concurrency 16       pods asked at once
-  --shutdown-grace 10s   on SIGTERM, time given to reviews in flight`;
+  --shutdown-grace 10s   on SIGTERM, time given to reviews in flight
+  --request-timeout 35s  a request not fully received by then gets 408 and its connection is closed
+                         (headers: 10 s at most); keep it just over the webhooks' timeoutSeconds,
+                         after which the API server has given up anyway
+  --max-connections 1024 connections open at once; more are closed at accept, with a log line`;
 
 const list = (v: string | undefined) => (v ? v.split(',').map((s) => s.trim()).filter(Boolean) : []);
 
@@ -159,6 +163,8 @@ export async function run(args: string[]): Promise<void> {
       'guard-budget': { type: 'string' },
       concurrency: { type: 'string' },
       'shutdown-grace': { type: 'string' },
+      'request-timeout': { type: 'string' },
+      'max-connections': { type: 'string' },
     },
     HELP,
   );
@@ -166,13 +172,16 @@ export async function run(args: string[]): Promise<void> {
   if (onUnknown !== 'deny' && onUnknown !== 'allow') throw new UsageError(`rainbow webhook: --on-unknown must be deny or allow, got ${JSON.stringify(onUnknown)}`);
   const readsFrom = flags.reads ?? 'cache';
   if (readsFrom !== 'cache' && readsFrom !== 'live') throw new UsageError(`rainbow webhook: --reads must be cache or live, got ${JSON.stringify(readsFrom)}`);
-  const concurrency = Number(flags.concurrency ?? '16');
-  if (!Number.isInteger(concurrency) || concurrency < 1) throw new UsageError(`rainbow webhook: --concurrency must be a positive integer, got ${flags.concurrency}`);
+  const concurrency = positiveInteger('rainbow webhook', 'concurrency', flags.concurrency ?? '16');
   const podTimeoutMs = durationFlag('rainbow webhook', 'pod-timeout', flags['pod-timeout'] ?? '2s') * 1000;
   const budgetMs = durationFlag('rainbow webhook', 'guard-budget', flags['guard-budget'] ?? '8s') * 1000;
   const graceMs = durationFlag('rainbow webhook', 'shutdown-grace', flags['shutdown-grace'] ?? '10s') * 1000;
   const port = portNumber('webhook', 'port', flags.port ?? '8443');
   const bind = bindAddress(flags.bind);
+  const limits = webhookLimits(
+    durationFlag('rainbow webhook', 'request-timeout', flags['request-timeout'] ?? '35s') * 1000,
+    positiveInteger('rainbow webhook', 'max-connections', flags['max-connections'] ?? '1024'),
+  );
 
   const tlsSecret = tlsSecretFlags(flags);
 
@@ -230,7 +239,7 @@ export async function run(args: string[]): Promise<void> {
     ready: () => ready,
   });
   // With --tls-secret, --cert-dir only tells the bootstrap to look again; the pair comes from the API.
-  const server = await startHttps(app, { port, bind, pair, certDir: tlsSecret ? undefined : flags['cert-dir'], log });
+  const server = await startHttps(app, { port, bind, pair, certDir: tlsSecret ? undefined : flags['cert-dir'], log, limits });
   rotate = (p) => server.server.setSecureContext({ minVersion: 'TLSv1.2', cert: p.cert, key: p.key });
   if (bootstrap && (bootstrap.current.cert !== pair.cert || bootstrap.current.key !== pair.key)) rotate(bootstrap.current); // rotated while starting
   ready = true;
