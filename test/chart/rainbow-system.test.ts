@@ -9,6 +9,7 @@ import type {
   V1Container,
   V1Deployment,
   V1MutatingWebhookConfiguration,
+  V1NetworkPolicy,
   V1PodDisruptionBudget,
   V1PodSpec,
   V1PolicyRule,
@@ -597,6 +598,56 @@ describe('image digest and /tmp', () => {
   });
 });
 
+describe('networkPolicy', () => {
+  const policies = (r: Rendered) => Object.fromEntries(r.all<V1NetworkPolicy>('NetworkPolicy').map((p) => [p.metadata!.name!, p.spec!]));
+
+  it('is off by default', () => {
+    expect(defaults.has('NetworkPolicy')).toBe(false);
+  });
+
+  const prometheus = [{ namespaceSelector: {}, podSelector: { matchLabels: { 'app.kubernetes.io/name': 'prometheus' } } }];
+
+  it('lets only the webhook port reach the webhook, and nothing the controller but what networkPolicy.metrics.from names', async () => {
+    const r = await render('rainbow-system', { values: { networkPolicy: { enabled: true, metrics: { from: prometheus } } } });
+    const { 'rainbow-webhook': webhook, 'rainbow-controller': controller } = policies(r);
+    expect(webhook).toEqual({
+      podSelector: { matchLabels: { 'app.kubernetes.io/name': 'rainbow', 'app.kubernetes.io/instance': 'rainbow', 'app.kubernetes.io/component': 'webhook' } },
+      policyTypes: ['Ingress'],
+      // The API servers are not pods: any source, on that port only.
+      ingress: [{ ports: [{ port: 'https', protocol: 'TCP' }] }],
+    });
+    expect(controller).toEqual({
+      podSelector: { matchLabels: { 'app.kubernetes.io/name': 'rainbow', 'app.kubernetes.io/instance': 'rainbow', 'app.kubernetes.io/component': 'controller' } },
+      policyTypes: ['Ingress'],
+      ingress: [{ ports: [{ port: 'metrics', protocol: 'TCP' }], from: prometheus }],
+    });
+    expect(policies(await render('rainbow-system', { set: { 'networkPolicy.enabled': true } }))['rainbow-controller']!.ingress).toEqual([]);
+    // The named ports exist on the pods they select.
+    expect(container(r, 'rainbow-webhook').ports!.map((p) => p.name)).toContain('https');
+    expect(container(r, 'rainbow-controller').ports!.map((p) => p.name)).toContain('metrics');
+  });
+
+  it('takes the webhook\'s callers from values', async () => {
+    const r = await render('rainbow-system', { values: { networkPolicy: { enabled: true, webhook: { from: [{ ipBlock: { cidr: '10.0.0.0/24' } }] } } } });
+    expect(policies(r)['rainbow-webhook']!.ingress).toEqual([{ ports: [{ port: 'https', protocol: 'TCP' }], from: [{ ipBlock: { cidr: '10.0.0.0/24' } }] }]);
+  });
+
+  it('refuses to shut the controller\'s scrapers out when its ServiceMonitor is on', async () => {
+    const err = await renderError('rainbow-system', { set: { 'networkPolicy.enabled': true, 'monitoring.serviceMonitor.enabled': true } });
+    expect(err).toContain('set networkPolicy.metrics.from to the pods that scrape the controller');
+  });
+
+  it('has no webhook policy when the webhook runs outside the cluster, and none for a controller that is off', async () => {
+    const r = await render('rainbow-system', { set: { 'networkPolicy.enabled': true, 'webhook.url': 'https://rainbow.example.com:8443', 'webhook.caBundle': b64(ca), 'controller.enabled': false } });
+    expect(r.has('NetworkPolicy')).toBe(false);
+  });
+
+  it('refuses a peer that is not a NetworkPolicyPeer', async () => {
+    const err = await renderError('rainbow-system', { values: { networkPolicy: { enabled: true, webhook: { from: [{ cidr: '10.0.0.0/24' }] } } } });
+    expect(err).toContain("at '/networkPolicy/webhook/from/0': additional properties 'cidr' not allowed");
+  });
+});
+
 describe('templates: one file per component and kind', () => {
   const templates = path.join(chartDir('rainbow-system'), 'templates');
   const files = readdirSync(templates).filter((f) => f.endsWith('.yaml'));
@@ -613,15 +664,19 @@ describe('templates: one file per component and kind', () => {
       servicemonitor: 'ServiceMonitor',
       prometheusrule: 'PrometheusRule',
       'grafana-dashboard': 'ConfigMap',
+      networkpolicy: 'NetworkPolicy',
     };
     return [kinds[kind]!];
   };
-  // Monitoring is off by default; with it on, every file renders something.
-  const monitoring = { values: { monitoring: { serviceMonitor: { enabled: true }, prometheusRule: { enabled: true }, grafanaDashboard: { enabled: true } } } };
+  // Monitoring and the NetworkPolicies are off by default; with them on, every file renders something.
+  const monitoring = {
+    values: { monitoring: { serviceMonitor: { enabled: true }, prometheusRule: { enabled: true }, grafanaDashboard: { enabled: true } }, networkPolicy: { enabled: true, metrics: { from: [{ namespaceSelector: {} }] } } },
+  };
 
   it('has exactly the cert-manager-style files', () => {
     expect(files.sort()).toEqual([
       'controller-deployment.yaml',
+      'controller-networkpolicy.yaml',
       'controller-rbac.yaml',
       'controller-service.yaml',
       'controller-serviceaccount.yaml',
@@ -630,6 +685,7 @@ describe('templates: one file per component and kind', () => {
       'monitoring-servicemonitor.yaml',
       'webhook-configurations.yaml',
       'webhook-deployment.yaml',
+      'webhook-networkpolicy.yaml',
       'webhook-poddisruptionbudget.yaml',
       'webhook-rbac.yaml',
       'webhook-service.yaml',

@@ -32,7 +32,7 @@ test('rainbow-app renders objects the API server admits under restricted Pod Sec
 test('rainbow-system renders objects the API server admits under restricted Pod Security', async () => {
   // A release name of its own: cluster-scoped objects (webhook configurations, ClusterRoles) are
   // named after it, and a dry run against another install's objects would test that install.
-  const { kinds } = await renderAndApply([`dry-${ns.name}`.slice(0, 40), path.join(repoRoot, 'chart', 'rainbow-system')]);
+  const { kinds } = await renderAndApply([`dry-${ns.name}`.slice(0, 40), path.join(repoRoot, 'chart', 'rainbow-system'), '--set', 'networkPolicy.enabled=true']);
   expect(kinds).toEqual(
     expect.arrayContaining([
       'deployment.apps',
@@ -45,6 +45,7 @@ test('rainbow-system renders objects the API server admits under restricted Pod 
       'poddisruptionbudget.policy',
       'role.rbac.authorization.k8s.io',
       'rolebinding.rbac.authorization.k8s.io',
+      'networkpolicy.networking.k8s.io',
     ]),
   );
 });
