@@ -53,4 +53,13 @@ if (want('shrink')) {
   console.log(`  off/on ${r.podSecondsRatioOffOverOn}× (${r.podSecondsUntilLastCloseRatioOffOverOn}× until the last connection closed); connections cut: ${r.connectionsCut}`);
   console.log(`  → ${writeResult('shrink', r)}`);
 }
+// Only when named (`npm run bench -- peers`): it builds Argo Rollouts' and Flagger's controllers (minutes, once) and takes ~7 minutes.
+if (only.includes('peers')) {
+  console.log('\npeers: one release under a Deployment rolling update, Argo Rollouts blue-green, Flagger and rainbow (local control plane)');
+  const peers = await import('./peers/peers.js');
+  const r = await peers.benchPeers();
+  console.log('');
+  for (const line of peers.summaryLines(r)) console.log(`  ${line}`);
+  console.log(`  → ${writeResult('peers', r)}`);
+}
 process.exit(0);

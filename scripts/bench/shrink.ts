@@ -30,10 +30,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { PatchStrategy, setHeaderOptions, type V1Pod } from '@kubernetes/client-node';
 import { isDeploymentAvailable } from '../../webhook/src/domain/availability.js';
 import { execArgs } from '../cluster/control-plane.js';
+import { kubeProxyEndpoints } from '../cluster/kube-proxy-rules.js';
 import { clusterGet } from '../cluster/network/portal.js';
 import { insideKubeconfigPath, repoRoot } from '../cluster/paths.js';
 import { eventually } from '../cluster/poll.js';
-import { isRunning, runCommand, startDaemon, stopDaemon, type Daemon } from '../cluster/processes.js';
+import { isRunning, startDaemon, stopDaemon, type Daemon } from '../cluster/processes.js';
 import { rainbowCommand } from '../cluster/rainbow-command.js';
 import { renderWebhookConfigurations } from '../cluster/webhook-registration.js';
 import { benchCluster, round } from './common.js';
@@ -109,17 +110,6 @@ export function lognormalLifetimesMs(n: number, o: { medianS: number; sigma: num
 const INTERVAL = '1s';
 const BENCH_IMAGE = 'rainbow:bench';
 const merge = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
-
-/**
- * The pod IPs kube-proxy sends new connections of `namespace/service` port `port` to, from its
- * nftables rules: a Deployment is Available before kube-proxy has programmed every pod, and
- * streams opened in between would all go to the first ones.
- */
-async function kubeProxyEndpoints(namespace: string, service: string, port: string): Promise<string[]> {
-  const table = await runCommand(execArgs(['nft', 'list', 'table', 'ip', 'kube-proxy']), { where: "inside the cluster's namespace" });
-  const chain = new RegExp(`chain service-[A-Z0-9]+-${namespace}/${service}/tcp/${port} \\{([^}]*(?:\\{[^}]*\\}[^}]*)?)\\}`).exec(table)?.[1] ?? '';
-  return [...chain.matchAll(/__([0-9.]+)\/\d+/g)].map((m) => m[1]!);
-}
 
 interface Clients {
   proc: ChildProcess;
@@ -224,7 +214,7 @@ export async function benchShrink(opts: ShrinkOptions = {}): Promise<ShrinkResul
 
       const ips = (await core.listNamespacedPod({ namespace: ns, labelSelector: `rainbow.dev/app=${app},rainbow.dev/color=${A}` })).items.map((p) => p.status?.podIP);
       await eventually(`kube-proxy sending ${app}'s connections to all ${pods} pods`, async () => {
-        const eps = await kubeProxyEndpoints(ns, app, 'tcp');
+        const eps = (await kubeProxyEndpoints(ns, app)).get('tcp') ?? [];
         return eps.length === pods && ips.every((ip) => ip && eps.includes(ip));
       }, 60_000, 500);
 

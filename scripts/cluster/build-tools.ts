@@ -67,6 +67,24 @@ export const TOOL_GROUPS: ToolGroup[] = [
     ldflags: (v) => [`-X github.com/prometheus/common/version.Version=${prometheusRelease(v)}`, '-X github.com/prometheus/common/version.Branch=HEAD'],
     optional: true,
   },
+  {
+    // Argo Rollouts' controller for the peers benchmark only (npm run bench -- peers).
+    module: 'argo-rollouts',
+    packages: ['github.com/argoproj/argo-rollouts/cmd/rollouts-controller'],
+    versionOf: 'github.com/argoproj/argo-rollouts',
+    // Its Makefile's version variable (without the v); no git commit in a module build, so it reports `v1.8.3+unknown`.
+    ldflags: (v) => [`-X github.com/argoproj/argo-rollouts/utils/version.version=${v.replace(/^v/, '')}`],
+    optional: true,
+  },
+  {
+    // Flagger's controller for the peers benchmark only (npm run bench -- peers); its CRDs are the module's artifacts/flagger/crd.yaml.
+    module: 'flagger',
+    packages: ['github.com/fluxcd/flagger/cmd/flagger'],
+    versionOf: 'github.com/fluxcd/flagger',
+    // VERSION is already the release in the source; REVISION is a git commit, which a module build does not have.
+    ldflags: (v) => [`-X github.com/fluxcd/flagger/pkg/version.VERSION=${v.replace(/^v/, '')}`],
+    optional: true,
+  },
 ];
 
 /** Prometheus' release for its Go module version: v0.316.0 is 3.16.0. */

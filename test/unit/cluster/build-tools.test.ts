@@ -3,9 +3,9 @@
 import { prometheusRelease, requiredVersion, selectGroups, TOOL_GROUPS } from '../../../scripts/cluster/build-tools.js';
 
 describe('tool groups', () => {
-  it('builds every group but the optional prometheus one by default', () => {
+  it('builds every group but the optional ones (monitoring tests, peers benchmark) by default', () => {
     expect(selectGroups().map((g) => g.module)).toEqual(['kubernetes', 'etcd', 'helm', 'chart-testing']);
-    expect(TOOL_GROUPS.filter((g) => g.optional).map((g) => g.module)).toEqual(['prometheus']);
+    expect(TOOL_GROUPS.filter((g) => g.optional).map((g) => g.module)).toEqual(['prometheus', 'argo-rollouts', 'flagger']);
   });
 
   it('builds the groups named, and refuses an unknown name', () => {
