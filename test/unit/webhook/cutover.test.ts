@@ -202,6 +202,25 @@ describe('cutover rule 3: keep the Available color, set pending', () => {
     );
   });
 
+  it('keeps a color that lost a pod while its other pods serve: a partial outage does not become a full one', () => {
+    // One of SERVING's 2 pods crashed (its reporter sidecar was killed) as Helm asked for NEXT, which has no pod ready yet.
+    const hurt = deployment({ color: SERVING });
+    hurt.status!.availableReplicas = 1;
+    hurt.status!.readyReplicas = 1;
+    const d = decideCutover(loadRequest(UPDATE), snapshot({ deployments: [hurt, deployment({ color: NEXT, available: false })] }));
+    expect(d.reason).toBe('pending');
+    const after = applyDecision(svcOf(loadRequest(UPDATE)), d);
+    expect(after.spec!.selector![LABEL_COLOR]).toBe(SERVING);
+    expect(after.metadata!.annotations![ANNOTATION_PENDING_COLOR]).toBe(NEXT);
+    expect(d.warnings![0]).toBe(
+      `Service web: color ${NEXT} is not Available yet (0/2 ready); still serving ${SERVING} (1 of its pods serve; it is not Available yet (1/2 ready)). ` +
+        `rainbow-controller will switch when ${NEXT} is Available. Watch: kubectl rainbow status web -n ${NS}`,
+    );
+    // With none of its pods left serving, there is nothing to keep.
+    hurt.status!.availableReplicas = 0;
+    expect(decideCutover(loadRequest(UPDATE), snapshot({ deployments: [hurt, deployment({ color: NEXT, available: false })] })).reason).toBe('nothing-serving');
+  });
+
   it('treats a rollout not yet observed as not Available', () => {
     const snap = snapshot({
       deployments: [deployment({ color: SERVING }), deployment({ color: NEXT, generation: 3, observedGeneration: 2 })],

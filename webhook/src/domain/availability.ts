@@ -58,6 +58,14 @@ export function isDeploymentAvailable(d: V1Deployment | null | undefined): boole
   );
 }
 
+/**
+ * Pods of the color that serve now (availableReplicas), 0 for a Deployment being deleted: a color
+ * that lost a pod still serves with the others, and moving its Services away would take them too.
+ */
+export function servingPods(d: V1Deployment | null | undefined): number {
+  return !d || isBeingDeleted(d) ? 0 : Math.max(0, d.status?.availableReplicas ?? 0);
+}
+
 /** Why a color cannot serve, as the end of `color x …`; undefined when it is Available. */
 export function unavailability(d: V1Deployment | null | undefined): string | undefined {
   if (!d) return 'has no Deployment yet';

@@ -2,7 +2,8 @@
 //
 //  1. Requested color = spec.selector[rainbow.dev/color]; if absent, the app's serving color.
 //  2. Requested color Available, or cutover: immediate → select it, clear pending.
-//  3. Else, if a color is serving and Available → keep it, set pending to the requested one, warn.
+//  3. Else, if a color is serving and Available, or still has pods that serve (one of them crashed
+//     or is being replaced) → keep it, set pending to the requested one, warn.
 //  4. Else (first deploy, nothing serving) → select the requested color.
 //
 // The caller lists, in the Service's namespace, the Deployments and Services labelled
@@ -19,6 +20,7 @@ import {
   isDeploymentAvailable,
   newestFirst,
   readServiceSettings,
+  servingPods,
   unavailability,
 } from '../domain/availability.js';
 import { annotationOf } from '../domain/objects.js';
@@ -132,12 +134,14 @@ export function decideCutover(req: AdmissionRequest, snapshot: AppSnapshot): Dec
     // (a Service re-created or added while a rollout is pending should not point at a color that
     // cannot serve when another one can).
     const hold = req.operation === 'UPDATE' ? (previous ?? othersServing(app, others, deployments)?.color) : othersServing(app, others, deployments)?.color;
-    if (hold && hold !== requested && isDeploymentAvailable(deploymentOfColor(deployments, app, hold))) {
+    const held = hold === undefined ? undefined : deploymentOfColor(deployments, app, hold);
+    if (hold && hold !== requested && (isDeploymentAvailable(held) || servingPods(held) > 0)) {
       target = hold;
       pending = requested;
       reason = 'pending';
+      const partly = isDeploymentAvailable(held) ? '' : ` (${servingPods(held)} of its pods serve; it ${unavailability(held)})`;
       warnings.push(
-        `Service ${name}: color ${requested} ${why}; still serving ${hold}. rainbow-controller will switch when ${requested} is Available. ${watch}`,
+        `Service ${name}: color ${requested} ${why}; still serving ${hold}${partly}. rainbow-controller will switch when ${requested} is Available. ${watch}`,
       );
     } else {
       reason = 'nothing-serving'; // Rule 4.
