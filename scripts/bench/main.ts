@@ -62,4 +62,10 @@ if (only.includes('peers')) {
   for (const line of peers.summaryLines(r)) console.log(`  ${line}`);
   console.log(`  → ${writeResult('peers', r)}`);
 }
+// Only when named (`npm run bench -- scale`): 25,000+ objects in the local cluster, ~30 minutes.
+if (only.includes('scale')) {
+  console.log('\nscale: rainbow webhook and controller among 100 and 1,000 apps, with and without 10,000 foreign pods (local control plane)');
+  const r = await (await import('./scale.js')).benchScale();
+  console.log(`  → ${writeResult('scale', r)}`);
+}
 process.exit(0);
