@@ -270,6 +270,7 @@ export async function down(opts: { quiet?: boolean } = {}): Promise<void> {
     if (result !== 'not-running') say(`pod process ${p.name} (pid ${p.pid}): ${result}`);
   }
   rmSync(podProcessDir, { recursive: true, force: true });
+  rmSync(path.join(stateDir, 'pod-ip-next'), { force: true });
   rmSync(path.join(stateDir, 'service-accounts'), { recursive: true, force: true });
   if (state) {
     // The namespace goes with its holder, the last process inside it; its bridge, veths and
@@ -334,14 +335,16 @@ export async function startAddon(name: string, cmd: string, args: string[], env?
 /**
  * Stops one control-plane daemon (SIGTERM, as an operator's restart would) and starts it again
  * with the same command line — same namespace, same etcd data. For fault tests: an API server
- * restart under running clients.
+ * restart under running clients. `signal: 'SIGKILL'` makes it a crash instead; for the node
+ * simulator that is kubelet's restart: on SIGTERM it stops every pod (a node shutdown), while
+ * after a SIGKILL the pods' processes keep running and the new simulator adopts them.
  */
-export async function restartDaemon(name: string, downMs = 0): Promise<Daemon> {
+export async function restartDaemon(name: string, downMs = 0, signal: NodeJS.Signals = 'SIGTERM'): Promise<Daemon> {
   const state = readState();
   const d = state?.daemons.find((x) => x.name === name);
   if (!state || !d) throw new Error(`no running local cluster daemon named ${name}`);
   if (!d.cmd || !d.args) throw new Error(`${name} was started by an older scripts/local-cluster without its command line on record: run scripts/local-cluster down, then up`);
-  await stopDaemon(d, 10_000);
+  await stopDaemon(d, 10_000, signal);
   if (downMs > 0) await sleep(downMs);
   const fresh = startDaemon(name, d.cmd, d.args, d.log, envOf(name));
   state.daemons = state.daemons.map((x) => (x.name === name ? fresh : x));

@@ -73,10 +73,10 @@ export function isRunning(d: Pick<Daemon, 'pid' | 'startTicks'>): boolean {
   }
 }
 
-/** SIGTERM, wait up to `graceMs`, then SIGKILL; resolves once the process is gone. */
-export async function stopDaemon(d: Daemon, graceMs = 10_000): Promise<'stopped' | 'killed' | 'not-running'> {
+/** SIGTERM (or `signal`), wait up to `graceMs`, then SIGKILL; resolves once the process is gone. */
+export async function stopDaemon(d: Daemon, graceMs = 10_000, signal: NodeJS.Signals = 'SIGTERM'): Promise<'stopped' | 'killed' | 'not-running'> {
   if (!isRunning(d)) return 'not-running';
-  process.kill(d.pid, 'SIGTERM');
+  process.kill(d.pid, signal);
   const deadline = Date.now() + graceMs;
   while (Date.now() < deadline) {
     if (!isRunning(d)) return 'stopped';

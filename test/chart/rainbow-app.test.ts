@@ -62,6 +62,16 @@ describe('names and labels', () => {
     expect(deployment(defaults).metadata!.annotations).toMatchObject({ 'helm.sh/resource-policy': 'keep' });
   });
 
+  it('says on each color what becomes of it when the app is uninstalled (drain.onUninstall: drain by default, keep), never on the Service', async () => {
+    expect(deployment(defaults).metadata!.annotations!['rainbow.dev/on-uninstall']).toBe('drain');
+    const kept = await render('rainbow-app', { values: { color: COLOR, drain: { onUninstall: 'keep' } } });
+    expect(deployment(kept).metadata!.annotations!['rainbow.dev/on-uninstall']).toBe('keep');
+    expect(service(kept).metadata!.annotations!['rainbow.dev/on-uninstall']).toBeUndefined();
+    const none = await render('rainbow-app', { values: { color: COLOR, drain: { onUninstall: null } } });
+    expect(deployment(none).metadata!.annotations!['rainbow.dev/on-uninstall']).toBeUndefined();
+    await expect(render('rainbow-app', { values: { color: COLOR, drain: { onUninstall: 'delete' } } })).rejects.toThrow(/onUninstall/);
+  });
+
   it('tells Argo CD and Flux not to prune a color nor count it as drift, unless gitopsAnnotations is false', async () => {
     const gitops = { 'argocd.argoproj.io/sync-options': 'Prune=false', 'argocd.argoproj.io/compare-options': 'IgnoreExtraneous', 'kustomize.toolkit.fluxcd.io/prune': 'disabled' };
     expect(deployment(defaults).metadata!.annotations).toMatchObject(gitops);

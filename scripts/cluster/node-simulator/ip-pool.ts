@@ -14,6 +14,18 @@ export class IpPool {
     if (size(this.cidr) < 4) throw new Error(`podCIDR ${podCidr} is too small for pods`);
   }
 
+  /** The address the next allocation tries first (kept across simulator restarts, as host-local IPAM keeps its last_reserved_ip). */
+  get nextAddress(): string {
+    return numberToIp(this.cidr.base + this.next);
+  }
+
+  /** Goes on from where an earlier pool stopped; an address outside the block is ignored. */
+  resumeAt(ip: string): void {
+    if (!isIPv4(ip) || !contains(this.cidr, ip)) return;
+    const offset = ipToNumber(ip) - this.cidr.base;
+    if (offset >= 2 && offset < size(this.cidr) - 1) this.next = offset;
+  }
+
   get gateway(): string {
     return gateway(this.cidr);
   }

@@ -1,6 +1,8 @@
 // The node simulator: plays kubelet for one Node of the local cluster, inside the cluster's network
-// namespace. Started by `scripts/local-cluster up`; stops every pod on SIGTERM.
-import { rmSync } from 'node:fs';
+// namespace. Started by `scripts/local-cluster up`; stops every pod on SIGTERM. Killed (SIGKILL),
+// it leaves its pods running, as a kubelet restart leaves containers running: the next simulator
+// adopts every pod whose sandbox is still there and stops what belongs to no pod any more.
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { CoordinationV1Api, CoreV1Api, KubeConfig, PatchStrategy, VersionApi, setHeaderOptions, type V1Pod, type V1Service } from '@kubernetes/client-node';
@@ -14,10 +16,10 @@ import { heartbeat, registerNode } from './node-status.js';
 import { logDir, repoRoot, stateDir } from '../paths.js';
 import { writeServiceAccount } from './service-account.js';
 import { serviceLinkEnv } from './service-links.js';
-import { forgetPodProcess, recordPodProcess } from './pod-processes.js';
+import { forgetPodProcess, readPodProcesses, recordPodProcess } from './pod-processes.js';
 import { apiClient } from '../../../webhook/src/kube/client.js';
 import { rainbowCommand } from '../rainbow-command.js';
-import { runCommand } from '../processes.js';
+import { isRunning, runCommand, stopDaemon, type Daemon } from '../processes.js';
 
 const { values } = parseArgs({
   options: {
@@ -55,6 +57,20 @@ await registerNode(core, nodeName, version, nodeIP);
 // kube-controller-manager allocates the Node's podCIDR once it sees the Node.
 const podCIDR = await eventually(`a podCIDR on node ${nodeName}`, async () => (await core.readNode({ name: nodeName })).spec?.podCIDR, 60_000, 200);
 const pool = new IpPool(podCIDR);
+// Where the pool goes on after a restart: without it a restarted simulator would hand out at once
+// the addresses of pods that went a moment ago, whose neighbour (ARP) and conntrack entries other
+// pods still hold — their first requests to the new pod then stall for seconds.
+const poolCursor = path.join(stateDir, 'pod-ip-next');
+try {
+  pool.resumeAt(readFileSync(poolCursor, 'utf8').trim());
+} catch {
+  /* first start */
+}
+const allocate = (): string => {
+  const ip = pool.allocate();
+  writeFileSync(poolCursor, pool.nextAddress);
+  return ip;
+};
 await runCommand(['ip', 'address', 'replace', `${pool.gateway}/${pool.bits}`, 'dev', BRIDGE]);
 log(`node ${nodeName} registered (kubelet ${version}, InternalIP ${nodeIP}); pods get addresses in ${podCIDR}, gateway ${pool.gateway} on ${BRIDGE}`);
 const beat = setInterval(() => {
@@ -76,12 +92,50 @@ async function lookup(namespace: string, kind: 'ConfigMap' | 'Secret', name: str
   }
 }
 
-function runnerFor(pod: V1Pod): PodRunner {
+// Pod processes of a simulator before this one that still run (it was killed), by record name
+// `<namespace>/<pod>/<container>` or `…/sandbox`.
+const leftBehind = new Map<string, Daemon>(readPodProcesses().filter(isRunning).map((d) => [d.name, d]));
+if (leftBehind.size > 0) log(`${leftBehind.size} pod process(es) of an earlier simulator still run: adopting their pods`);
+
+/** Takes the left-behind processes of one pod off the list: its sandbox holder and containers by name. */
+function takeLeftBehind(pod: V1Pod): { holder?: Daemon; containers: Map<string, Daemon> } {
+  const prefix = `${pod.metadata!.namespace}/${pod.metadata!.name}/`;
+  const holder = leftBehind.get(`${prefix}sandbox`);
+  const containers = new Map<string, Daemon>();
+  for (const [name, d] of [...leftBehind]) {
+    if (!name.startsWith(prefix)) continue;
+    leftBehind.delete(name);
+    if (d !== holder) containers.set(name.slice(prefix.length), d);
+  }
+  return { holder, containers };
+}
+
+/** Stops processes that no pod can adopt: containers (their process groups) first, then sandboxes. */
+async function stopLeftBehind(procs: Daemon[], why: string): Promise<void> {
+  const isSandbox = (d: Daemon) => d.name.endsWith('/sandbox');
+  for (const d of procs.filter((x) => !isSandbox(x))) {
+    try {
+      process.kill(-d.pid, 'SIGKILL');
+    } catch {
+      /* not a group leader, or gone */
+    }
+    await stopDaemon(d, 0, 'SIGKILL');
+    forgetPodProcess(d.pid);
+  }
+  for (const d of procs.filter(isSandbox)) {
+    await stopDaemon(d, 2_000);
+    forgetPodProcess(d.pid);
+  }
+  if (procs.length > 0) log(`stopped ${procs.length} process(es) an earlier simulator left (${why}): ${procs.map((d) => d.name).join(', ')}`);
+}
+
+function runnerFor(pod: V1Pod, adoptedHolder?: Daemon): PodRunner {
   const held = pod.status?.podIP;
-  const ip = held && pool.claim(held) ? held : pool.allocate();
+  const ip = held && pool.claim(held) ? held : allocate();
   const ns = pod.metadata!.namespace!;
   const saDir = path.join(serviceAccountDir, keyOf(pod));
   const sandbox = new PodSandbox(keyOf(pod), `${ns}/${pod.metadata!.name}`, { ip, bits: pool.bits, gateway: pool.gateway }, saDir, { record: recordPodProcess, forget: forgetPodProcess });
+  if (adoptedHolder) sandbox.adopt(adoptedHolder);
   const r = new PodRunner(pod, sandbox, {
     rainbow: [rainbowNode, ...rainbowArgs],
     hostIP: nodeIP,
@@ -129,8 +183,28 @@ async function finish(pod: V1Pod): Promise<void> {
   }
 }
 
+/** A pod whose sandbox an earlier simulator left running: its runner takes the processes over. */
+function adoptLeftBehind(pod: V1Pod): void {
+  const left = takeLeftBehind(pod);
+  if (!left.holder && left.containers.size === 0) return;
+  const held = pod.status?.podIP;
+  const done = pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed';
+  if (!left.holder || !held || done || !pool.claim(held)) {
+    // Not adoptable: the pod is started afresh, as kubelet re-creates a sandbox it cannot use.
+    const why = !left.holder ? 'no sandbox left' : !held ? 'its address was never written to the pod status' : done ? `the pod has ${pod.status?.phase}` : `address ${held} is taken`;
+    void stopLeftBehind([...(left.holder ? [left.holder] : []), ...left.containers.values()], `${why}; starting the pod afresh`);
+    return;
+  }
+  pool.release(held); // runnerFor claims it again
+  const runner = runnerFor(pod, left.holder);
+  runners.set(keyOf(pod), runner);
+  log(`${runner.key}: adopting its sandbox (pid ${left.holder.pid}) and ${left.containers.size} running container(s) on ${held}`);
+  runner.adopt(left.containers).catch((err: Error) => log(`${runner.key}: adoption failed: ${err.message}`));
+}
+
 function onPod(pod: V1Pod): void {
   const key = keyOf(pod);
+  if (!runners.has(key) && !finishing.has(key) && leftBehind.size > 0) adoptLeftBehind(pod);
   if (pod.metadata?.deletionTimestamp) {
     void finish(pod);
     return;
@@ -170,6 +244,9 @@ pods.informer.on('update', onPod);
 pods.informer.on('delete', onPodGone);
 
 await pods.synced;
+// What is still on the list belongs to no pod of this node any more (deleted while no simulator ran).
+await stopLeftBehind([...leftBehind.values()], 'their pods are no longer on this node');
+leftBehind.clear();
 log('node simulator ready');
 
 let stopping = false;

@@ -9,7 +9,7 @@ import type { V1Container, V1ContainerState, V1ContainerStatus, V1Pod, V1PodCond
 import { resolveContainer, type PodContext, type RunSpec } from './container-spec.js';
 import { probeOnce } from './probes.js';
 import { recordPodProcess, forgetPodProcess } from './pod-processes.js';
-import { isRunning } from '../processes.js';
+import { isRunning, type Daemon } from '../processes.js';
 import type { PodSandbox } from './pod-sandbox.js';
 
 export interface PodRunnerDeps {
@@ -28,8 +28,11 @@ export interface PodRunnerDeps {
 
 type Kind = 'sidecar' | 'init' | 'main';
 
+/** A container's process: one this simulator spawned, or one a simulator before it did (adopted). */
+type ContainerProcess = Pick<ChildProcess, 'pid' | 'kill'>;
+
 class ContainerRun {
-  proc?: ChildProcess;
+  proc?: ContainerProcess;
   spec?: RunSpec;
   restartCount = 0;
   state: V1ContainerState = { waiting: { reason: 'ContainerCreating' } };
@@ -186,30 +189,86 @@ export class PodRunner {
     run.started = !run.c.startupProbe;
     run.exited = new Promise((resolve) => {
       proc.once('exit', (code, signal) => {
-        if (pid !== undefined) forgetPodProcess(pid);
-        this.clearProbes(run);
-        run.ready = false;
-        run.proc = undefined;
-        const exitCode = code ?? (signal === 'SIGKILL' ? 137 : 143);
-        run.state = {
-          terminated: {
-            exitCode,
-            signal: signal ? (({ SIGTERM: 15, SIGKILL: 9 }) as Record<string, number>)[signal] : undefined,
-            reason: exitCode === 0 ? 'Completed' : 'Error',
-            startedAt,
-            finishedAt: now(),
-          },
-        };
-        if (run.kind === 'init' && exitCode === 0) run.completed = true;
-        this.deps.log(`${this.key}: container ${run.c.name} (pid ${pid}) exited with ${signal ?? code}`);
-        this.afterExit(run, exitCode);
-        this.flush();
+        this.exitedWith(run, pid, startedAt, code, signal);
         resolve();
       });
     });
     proc.once('error', (err) => this.deps.log(`${this.key}: container ${run.c.name} could not start: ${err.message}`));
     this.deps.log(`${this.key}: started container ${run.c.name} (pid ${pid}) on ${this.ip}: ${run.spec.argv.slice(1).join(' ')}`);
     this.startProbes(run);
+    this.flush();
+  }
+
+  private exitedWith(run: ContainerRun, pid: number | undefined, startedAt: Date, code: number | null, signal: NodeJS.Signals | null): void {
+    if (pid !== undefined) forgetPodProcess(pid);
+    this.clearProbes(run);
+    run.ready = false;
+    run.proc = undefined;
+    const exitCode = code ?? (signal === 'SIGKILL' ? 137 : 143);
+    run.state = {
+      terminated: {
+        exitCode,
+        signal: signal ? (({ SIGTERM: 15, SIGKILL: 9 }) as Record<string, number>)[signal] : undefined,
+        reason: exitCode === 0 ? 'Completed' : 'Error',
+        startedAt,
+        finishedAt: now(),
+      },
+    };
+    if (run.kind === 'init' && exitCode === 0) run.completed = true;
+    this.deps.log(`${this.key}: container ${run.c.name} (pid ${pid}) exited with ${signal ?? code ?? 'an unknown status (adopted, not a child of this simulator)'}`);
+    this.afterExit(run, exitCode);
+    this.flush();
+  }
+
+  /**
+   * Takes over a pod whose sandbox and containers a simulator before this one started (kubelet's
+   * restart: containers keep running). `running` holds the container processes on record that
+   * still run, by container name. Each keeps its start time, restart count and readiness from
+   * the pod's status; its probes start again, and its end is noticed by polling its PID (it is
+   * not this process's child). A container that is not running is started as after a crash.
+   */
+  async adopt(running: Map<string, Daemon>): Promise<void> {
+    // The processes are attached at once (before the first await), so that a deletion arriving
+    // meanwhile stops them; the specs (for later restarts) are resolved after.
+    const adopted: Array<{ run: ContainerRun; startedAt: Date }> = [];
+    const before = [...(this.pod.status?.initContainerStatuses ?? []), ...(this.pod.status?.containerStatuses ?? [])];
+    for (const run of this.runs) {
+      const st = before.find((x) => x.name === run.c.name);
+      run.restartCount = st?.restartCount ?? 0;
+      if (st?.lastState) run.lastState = st.lastState;
+      const rec = running.get(run.c.name);
+      if (!rec) {
+        if (run.kind === 'init' && st?.state?.terminated?.exitCode === 0) {
+          run.completed = true;
+          run.state = st.state;
+        }
+        continue;
+      }
+      const pid = rec.pid;
+      const startedAt = st?.state?.running?.startedAt ? new Date(st.state.running.startedAt as unknown as string) : now();
+      run.proc = { pid, kill: (sig?: NodeJS.Signals | number) => process.kill(pid, sig) };
+      run.state = { running: { startedAt } };
+      run.started = st?.started ?? true;
+      run.ready = st?.ready ?? false;
+      run.exited = new Promise((resolve) => {
+        const poll = setInterval(() => {
+          if (isRunning(rec)) return;
+          clearInterval(poll);
+          this.exitedWith(run, pid, startedAt, null, null);
+          resolve();
+        }, 250);
+      });
+      this.deps.log(`${this.key}: adopted container ${run.c.name} (pid ${pid}) on ${this.ip}`);
+      this.startProbes(run);
+      adopted.push({ run, startedAt });
+    }
+    const outcome = await this.resolve();
+    // resolve() marks every container it could resolve as being created: the adopted ones run.
+    for (const { run, startedAt } of adopted) if (run.proc) run.state = { running: { startedAt } };
+    if (outcome === 'ready') {
+      for (const run of this.runs.filter((r) => r.kind === 'sidecar' && !r.proc)) this.spawn(run);
+      for (const run of this.runs.filter((r) => r.kind === 'main' && !r.proc)) this.spawn(run);
+    }
     this.flush();
   }
 
@@ -415,7 +474,7 @@ export class PodRunner {
   }
 }
 
-function signal(proc: ChildProcess, sig: NodeJS.Signals): void {
+function signal(proc: ContainerProcess, sig: NodeJS.Signals): void {
   try {
     // The container runs in its own process group (detached), so its children get the signal too.
     process.kill(-proc.pid!, sig);

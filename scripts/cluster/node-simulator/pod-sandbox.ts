@@ -92,6 +92,15 @@ export class PodSandbox {
     ].join('\n') + '\n' });
   }
 
+  /**
+   * Takes over the holder of a sandbox that a simulator before this one made (it was killed, its
+   * pods kept running, as containers outlive a kubelet restart): its namespaces and veth are as
+   * they were, nothing is set up again.
+   */
+  adopt(holder: Daemon): void {
+    this.holder = holder;
+  }
+
   /** Stops the holder: the namespaces go with it, and the veth pair with the network namespace. */
   async stop(): Promise<void> {
     if (!this.holder) return;

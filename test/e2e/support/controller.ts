@@ -121,8 +121,11 @@ export async function controllerEvents(namespace: string): Promise<RainbowEvent[
       component: e.reportingComponent || e.source?.component || '',
       message: e.message ?? '',
       at: new Date((e.firstTimestamp ?? e.eventTime ?? e.metadata.creationTimestamp) as unknown as string | Date).getTime(),
+      rv: Number(e.metadata.resourceVersion ?? 0),
     }))
-    .sort((a, b) => a.at - b.at);
+    // Whole seconds: within one, the order they were created in (etcd's revisions grow).
+    .sort((a, b) => a.at - b.at || a.rv - b.rv)
+    .map(({ rv: _rv, ...e }) => e);
 }
 
 export interface DeletionWatch {

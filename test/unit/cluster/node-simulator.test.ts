@@ -148,3 +148,19 @@ test('a block too small for a pod besides the gateway is refused; a /30 holds on
   expect(tiny.allocate()).toBe('10.244.0.6');
   expect(() => tiny.allocate()).toThrow('10.244.0.4/30');
 });
+
+test('a restarted pool goes on where the last one stopped, so the addresses of pods that just went are not handed out at once', () => {
+  const before = new IpPool('10.244.0.0/24');
+  for (let i = 0; i < 40; i++) before.allocate();
+  expect(before.nextAddress).toBe('10.244.0.42');
+  const after = new IpPool('10.244.0.0/24');
+  after.resumeAt(before.nextAddress);
+  expect(after.claim('10.244.0.41')).toBe(true); // an adopted pod keeps its address
+  expect(after.allocate()).toBe('10.244.0.42');
+  // Outside the block, the network, gateway or broadcast address: ignored.
+  for (const bad of ['10.245.0.9', '10.244.0.0', '10.244.0.1', '10.244.0.255', 'x']) {
+    const p = new IpPool('10.244.0.0/24');
+    p.resumeAt(bad);
+    expect(p.allocate()).toBe('10.244.0.2');
+  }
+});

@@ -10,6 +10,8 @@ import {
   drainForecastPatch,
   drainStartedPatch,
   forceDeletePatch,
+  beforeDeletePatch,
+  finalizersPatch,
   promotePatch,
   restoreReplicasPatch,
   shrinkPatch,
@@ -45,6 +47,16 @@ describe('patch builders', () => {
   it('drainStartedPatch stamps the time in RFC 3339 without fractions; clearDrainStartedPatch removes it', () => {
     expect(drainStartedPatch(new Date('2025-11-26T10:00:00.789Z'))).toEqual({ metadata: { annotations: { 'rainbow.dev/drain-started': '2025-11-26T10:00:00Z' } } });
     expect(clearDrainStartedPatch()).toEqual({ metadata: { annotations: { 'rainbow.dev/drain-started': null } } });
+  });
+
+  it('beforeDeletePatch adds the controller\'s finalizer to those read, with force-delete past max-drain, guarded by the resourceVersion read', () => {
+    expect(beforeDeletePatch({ reason: 'drained', force: false, finalizers: ['other/keep'], resourceVersion: '7' })).toEqual({
+      metadata: { resourceVersion: '7', finalizers: ['other/keep', 'rainbow.dev/deleted-drained'] },
+    });
+    expect(beforeDeletePatch({ reason: 'max-drain', force: true })).toEqual({
+      metadata: { finalizers: ['rainbow.dev/deleted-max-drain'], annotations: { 'rainbow.dev/force-delete': 'true' } },
+    });
+    expect(finalizersPatch(['other/keep'])).toEqual({ metadata: { finalizers: ['other/keep'] } });
   });
 
   it('forceDeletePatch sets force-delete to "true"', () => {
@@ -217,12 +229,13 @@ describe('actuator', () => {
   });
 
   describe('delete', () => {
-    it('past max-drain: force-delete first, then the delete, announced once', async () => {
+    it('past max-drain: force-delete and the finalizer first, then the delete, announced once, then the finalizer goes', async () => {
       const h = setUp();
       await h.act(deleteAction({ force: true, reason: 'max-drain', message: 'past max-drain' }));
       expect(h.calls).toEqual([
-        { op: 'patchDeployment', name: 'web-bbbbbb', patch: forceDeletePatch() },
+        { op: 'patchDeployment', name: 'web-bbbbbb', patch: beforeDeletePatch({ reason: 'max-drain', force: true }) },
         { op: 'deleteDeployment', name: 'web-bbbbbb', uid: 'uid-web-bbbbbb' },
+        { op: 'patchDeployment', name: 'web-bbbbbb', patch: finalizersPatch([]) },
       ]);
       expect(reasons(h)).toEqual(['Warning:DrainDeadlineExceeded', 'Normal:Deleted']);
       expect(h.events[1]!.message).toBe('Deployment web-bbbbbb (color bbbbbb) deleted: past max-drain');
@@ -233,7 +246,11 @@ describe('actuator', () => {
       const act = h.act(deleteAction());
       h.leader.value = false;
       await act;
-      expect(h.calls).toEqual([]);
+      // The finalizer it put on is taken off again; no delete.
+      expect(h.calls).toEqual([
+        { op: 'patchDeployment', name: 'web-bbbbbb', patch: beforeDeletePatch({ reason: 'drained', force: false }) },
+        { op: 'patchDeployment', name: 'web-bbbbbb', patch: finalizersPatch([]) },
+      ]);
       expect(reasons(h)).toEqual(['Normal:Drained']);
     });
 

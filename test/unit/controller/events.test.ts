@@ -145,3 +145,38 @@ describe('dedupe', () => {
     expect(firstAnnouncement(d, 'uid-1:Drained', 5)).toBe(true);
   });
 });
+
+describe('Events said once per object (key)', () => {
+  const once: EventSpec = { ...deploymentEvent, reason: 'Drained', key: 'Drained' };
+
+  it('are named after the object\'s uid and the key, the same in every process and at every time', () => {
+    const a = buildEvent(once, AT, 0, 'controller-1').metadata.name;
+    expect(a).toMatch(/^web-bbbbbb\.drained-[0-9a-f]{16}$/);
+    expect(buildEvent(once, new Date(AT.getTime() + 3600_000), 9, 'controller-2').metadata.name).toBe(a);
+    // Another incarnation of the Deployment (another uid), or another key: another name.
+    expect(buildEvent({ ...once, target: { ...once.target, uid: 'uid-2' } }, AT, 0, 'c').metadata.name).not.toBe(a);
+    expect(buildEvent({ ...once, key: 'uninstalled:2025-11-26T10:00:00Z' }, AT, 0, 'c').metadata.name).not.toBe(a);
+  });
+
+  it('a second one (409 AlreadyExists) is no failure and logs no warning; other Events keep failing loudly', async () => {
+    const names = new Set<string>();
+    const lines: string[] = [];
+    const log = createLogger({ name: 'test', level: 'debug', destination: { write: (l: string) => lines.push(l) } });
+    const recorder = createEventRecorder({
+      api: {
+        async createEvent(_ns, event) {
+          if (names.has(event.metadata.name!)) throw Object.assign(new Error('already exists'), { code: 409 });
+          names.add(event.metadata.name!);
+        },
+      },
+      identity: 'c',
+      now: () => AT,
+      log,
+    });
+    await recorder.record(once);
+    await recorder.record(once);
+    expect(names.size).toBe(1);
+    expect(lines.map((l) => JSON.parse(l) as { level: string; msg: string }).filter((l) => l.level !== 'debug')).toEqual([]);
+    expect(lines.some((l) => l.includes('Event already recorded'))).toBe(true);
+  });
+});

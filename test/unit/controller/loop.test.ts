@@ -45,6 +45,8 @@ interface Harness {
   conflicts: { value: number };
   /** Thrown by patchDeployment for a patch of spec.replicas (the guard refusing a scale-down). */
   scaleError: { value?: unknown };
+  /** A new controller process on the same objects, API and clock (the old loop must be stopped): what it remembers is what the objects say. */
+  newLoop(): ControllerLoop;
 }
 
 let rv = 100;
@@ -78,14 +80,25 @@ function harness(objects: Array<V1Service | V1Deployment>, o: { debounceMs?: num
     async patchDeployment(namespace, name, patch) {
       calls.push({ op: 'patchDeployment', name, patch: structuredClone(patch) });
       if (scaleError.value && 'spec' in patch) throw scaleError.value;
-      source.put(bump(mergePatch(find(source.deployments(namespace), name)!, patch) as V1Deployment));
+      const d = find(source.deployments(namespace), name);
+      if (!d) throw Object.assign(new Error('not found'), { code: 404 });
+      const wantRv = (patch as { metadata?: { resourceVersion?: string } }).metadata?.resourceVersion;
+      if (wantRv && wantRv !== d.metadata?.resourceVersion) throw Object.assign(new Error('conflict'), { code: 409 });
+      const next = bump(mergePatch(d, patch) as V1Deployment);
+      // As the API server: a Deployment being deleted goes once its last finalizer does.
+      if (next.metadata?.deletionTimestamp && (next.metadata.finalizers ?? []).length === 0) source.remove(d);
+      else source.put(next);
     },
     async deleteDeployment(namespace, name, uid) {
       calls.push({ op: 'deleteDeployment', name, uid });
       if (deleteError.value) throw deleteError.value;
-      source.remove(find(source.deployments(namespace), name)!);
+      const d = find(source.deployments(namespace), name)!;
+      if ((d.metadata?.finalizers ?? []).length > 0) source.put(bump({ ...d, metadata: { ...d.metadata, deletionTimestamp: new Date(clock.now) } }));
+      else source.remove(d);
     },
     async createEvent(_namespace, ev) {
+      // As the API server: an Event's name is unique (the controller's once-only Events rely on it).
+      if (events.some((e) => e.metadata.name === ev.metadata.name)) throw Object.assign(new Error('already exists'), { code: 409 });
       events.push(ev);
     },
     async patchPod(_namespace, name, patch) {
@@ -101,19 +114,20 @@ function harness(objects: Array<V1Service | V1Deployment>, o: { debounceMs?: num
       return c instanceof Error ? { name: t.name, ok: false, reason: 'refused', error: `pod ${t.name}: ${c.message}` } : { name: t.name, ok: true, established: c, ports: {} };
     });
   const metrics = createControllerMetrics();
-  const loop = createControllerLoop({
-    source,
-    api,
-    askPods,
-    now: () => new Date(clock.now),
-    intervalMs: 0, // drive drain checks by hand
-    debounceMs: o.debounceMs ?? 5,
-    ...(o.maxProbeGapMs ? { maxProbeGapMs: o.maxProbeGapMs } : {}),
-    isLeader: () => leader.value,
-    identity: 'test-controller',
-    metrics,
-  });
-  return { loop, source, metrics, calls, events, clock, pods, counts, leader, deleteError, conflicts, scaleError };
+  const newLoop = () =>
+    createControllerLoop({
+      source,
+      api,
+      askPods,
+      now: () => new Date(clock.now),
+      intervalMs: 0, // drive drain checks by hand
+      debounceMs: o.debounceMs ?? 5,
+      ...(o.maxProbeGapMs ? { maxProbeGapMs: o.maxProbeGapMs } : {}),
+      isLeader: () => leader.value,
+      identity: 'test-controller',
+      metrics,
+    });
+  return { loop: newLoop(), source, metrics, calls, events, clock, pods, counts, leader, deleteError, conflicts, scaleError, newLoop };
 }
 
 const callsOf = <O extends Op>(h: Harness, op: O, name?: string) =>
@@ -121,12 +135,24 @@ const callsOf = <O extends Op>(h: Harness, op: O, name?: string) =>
 const annotationsOf = (patch: object): Record<string, unknown> => (patch as { metadata?: { annotations?: Record<string, unknown> } }).metadata?.annotations ?? {};
 const FORECAST = 'rainbow.dev/drain-forecast';
 const isForecastWrite = (c: Call) => 'patch' in c && FORECAST in annotationsOf(c.patch);
-/** Every call but the pod lists and the drain forecast's publications (see forecastWrites). */
-const writes = (h: Harness) => h.calls.filter((c) => c.op !== 'listPods' && !isForecastWrite(c));
+/** The controller's own annotations, what a restarted controller decides from (see recordsOf). */
+const RECORD_KEYS = ['rainbow.dev/served-at', 'rainbow.dev/drain-settings', 'rainbow.dev/zero-since', 'rainbow.dev/no-service-since'];
+const isRecordWrite = (c: Call) =>
+  c.op === 'patchDeployment' && !('spec' in c.patch) && Object.keys(annotationsOf(c.patch)).length > 0 && Object.keys(annotationsOf(c.patch)).every((k) => RECORD_KEYS.includes(k));
+/** Every call but the pod lists, the drain forecast's publications (see forecastWrites) and the records (see recordsOf). */
+const writes = (h: Harness) => h.calls.filter((c) => c.op !== 'listPods' && !isForecastWrite(c) && !isRecordWrite(c));
+/** The record annotations written to a Deployment, patch by patch (a stamp's included). */
+const recordsOf = (h: Harness, name: string) =>
+  callsOf(h, 'patchDeployment', name)
+    .map((c) => Object.fromEntries(Object.entries(annotationsOf(c.patch)).filter(([k]) => RECORD_KEYS.includes(k))))
+    .filter((a) => Object.keys(a).length > 0);
 /** The values written to a Deployment's rainbow.dev/drain-forecast, in order (null: removed). */
 const forecastWrites = (h: Harness, name: string) =>
   h.calls.filter((c): c is Extract<Call, { op: 'patchDeployment' }> => c.op === 'patchDeployment' && c.name === name && isForecastWrite(c)).map((c) => annotationsOf(c.patch)[FORECAST]);
 const deleteOf = (name: string): Call => ({ op: 'deleteDeployment', name, uid: `uid-${name}` });
+/** The finalizer the controller puts on right before its delete, and takes off once the Deleted Event is recorded. */
+const finalizerOn = (name: string, reason: string): Call => ({ op: 'patchDeployment', name, patch: { metadata: { resourceVersion: expect.any(String), finalizers: [`rainbow.dev/deleted-${reason}`] } } });
+const finalizerOff = (name: string): Call => ({ op: 'patchDeployment', name, patch: { metadata: { finalizers: [] } } });
 /** The promotion patch of Service web to `color`, with the resourceVersion read. */
 const promoteOf = (color: string): Call => ({
   op: 'patchService',
@@ -137,6 +163,9 @@ const reasons = (h: Harness) => h.events.map((e) => `${e.reason}:${e.involvedObj
 const metric = async (h: Harness, name: string) => (await h.metrics.registry.getSingleMetricAsString(name)).split('\n').filter((l) => !l.startsWith('#')).join('\n');
 const dep = (color: string, day: number, o: object = {}) => deployment({ color, created: `2025-11-2${day}T09:00:00Z`, ...o });
 const later = (h: Harness, seconds: number) => (h.clock.now += seconds * 1000);
+/** What the controller records on a color under the default settings, so that a test about something else sees no record write. */
+const SETTINGS = '{"keepColors":1,"drainGraceSeconds":60,"maxDrainSeconds":172800,"shrink":true}';
+const recorded = (servedAt?: string) => ({ 'rainbow.dev/drain-settings': SETTINGS, ...(servedAt ? { 'rainbow.dev/served-at': servedAt } : {}) });
 
 describe('controller loop', () => {
   let h: Harness | undefined;
@@ -176,11 +205,12 @@ describe('controller loop', () => {
     h.counts.set('web-bbbbbb-1', 2);
     await h.loop.start(); // promotes (cccccc is Available already)
     await h.loop.idle(); // the Service update arrives: bbbbbb is stamped
-    expect(callsOf(h, 'patchDeployment', 'web-bbbbbb')[0]).toEqual({
-      op: 'patchDeployment',
-      name: 'web-bbbbbb',
-      patch: { metadata: { annotations: { 'rainbow.dev/drain-started': '2025-11-26T10:00:00Z' } } },
-    });
+    // bbbbbb served at the start: the first reconcile recorded that, and the app's settings.
+    const settings = '{"keepColors":0,"drainGraceSeconds":60,"maxDrainSeconds":172800,"shrink":true}';
+    expect(callsOf(h, 'patchDeployment', 'web-bbbbbb').slice(0, 2)).toEqual([
+      { op: 'patchDeployment', name: 'web-bbbbbb', patch: { metadata: { annotations: { 'rainbow.dev/served-at': '2025-11-26T10:00:00Z', 'rainbow.dev/drain-settings': settings } } } },
+      { op: 'patchDeployment', name: 'web-bbbbbb', patch: { metadata: { annotations: { 'rainbow.dev/drain-started': '2025-11-26T10:00:00Z' } } } },
+    ]);
     expect(reasons(h)).toContain('DrainStarted:Deployment/web-bbbbbb');
 
     await h.loop.drainCheckNow();
@@ -226,8 +256,13 @@ describe('controller loop', () => {
     h.counts.set('web-bbbbbb-1', 4);
     await h.loop.start();
     expect(writes(h)).toEqual([
-      { op: 'patchDeployment', name: 'web-bbbbbb', patch: { metadata: { annotations: { 'rainbow.dev/force-delete': 'true' } } } },
+      {
+        op: 'patchDeployment',
+        name: 'web-bbbbbb',
+        patch: { metadata: { resourceVersion: expect.any(String), finalizers: ['rainbow.dev/deleted-max-drain'], annotations: { 'rainbow.dev/force-delete': 'true' } } },
+      },
       { op: 'deleteDeployment', name: 'web-bbbbbb', uid: 'uid-web-bbbbbb' },
+      finalizerOff('web-bbbbbb'),
     ]);
     expect(reasons(h)).toEqual(['DrainDeadlineExceeded:Deployment/web-bbbbbb', 'Deleted:Deployment/web-bbbbbb']);
     expect(h.events[0]).toMatchObject({ type: 'Warning', message: expect.stringContaining('past max-drain 1h, with 4 established connections') });
@@ -273,10 +308,14 @@ describe('controller loop', () => {
   });
 
   it('a Service changed meanwhile (409) is planned again', async () => {
-    h = harness([service({ color: 'bbbbbb', pending: 'cccccc' }), dep('bbbbbb', 2), dep('cccccc', 3, { available: false })]);
+    h = harness([
+      service({ color: 'bbbbbb', pending: 'cccccc' }),
+      dep('bbbbbb', 2, { annotations: recorded('2025-11-26T09:00:00Z') }),
+      dep('cccccc', 3, { available: false, annotations: recorded() }),
+    ]);
     await h.loop.start();
     h.conflicts.value = 1; // someone else writes the Service between our read and our patch
-    h.source.put(bump(dep('cccccc', 3)));
+    h.source.put(bump(dep('cccccc', 3, { annotations: recorded() })));
     await new Promise((r) => setTimeout(r, 20));
     expect(callsOf(h, 'patchService')).toEqual([promoteOf('cccccc')]);
     expect(h.source.services(NS)[0]!.spec?.selector?.['rainbow.dev/color']).toBe('bbbbbb');
@@ -366,7 +405,7 @@ describe('controller loop', () => {
       await h.loop.drainCheckNow();
       later(h, 60);
       await h.loop.drainCheckNow();
-      expect(writes(h).slice(2)).toEqual([costOf('web-bbbbbb-1', '0'), deleteOf('web-bbbbbb')]);
+      expect(writes(h).slice(2)).toEqual([costOf('web-bbbbbb-1', '0'), finalizerOn('web-bbbbbb', 'drained'), deleteOf('web-bbbbbb'), finalizerOff('web-bbbbbb')]);
       expect(reasons(h)).toEqual(['Shrunk:Deployment/web-bbbbbb', 'Drained:Deployment/web-bbbbbb', 'Deleted:Deployment/web-bbbbbb']);
       // Published in the first round, removed once the color drained.
       expect(forecastWrites(h, 'web-bbbbbb')).toEqual(['{"unknown":"1 sample","computedAt":"2025-11-26T10:00:00Z"}', null]);
@@ -539,6 +578,142 @@ describe('controller loop', () => {
       expect(forecastWrites(h, 'web-bbbbbb').at(-1)).toBe(formatForecastAnnotation(publishForecast(f, new Date(T0 + 30 * 60_000))!));
       expect(forecastWrites(h, 'web-bbbbbb').at(-1)).toBe('{"unknown":"5 samples","computedAt":"2025-11-26T10:30:00Z"}');
     });
+  });
+
+  describe('restarts: what a restarted controller decides from is on the objects', () => {
+    const annotations = { 'rainbow.dev/keep-colors': '0', 'rainbow.dev/drain-grace': '60s' };
+    /**
+     * A release B → C and C's drain, with a fresh controller process before each step when
+     * `restartAt` names it: pending, promoted, stamped, zero seen, drained (its delete refused once,
+     * so the restarted one must announce nothing twice), deleted.
+     */
+    async function release(restartAt: Set<string>) {
+      const x = harness([service({ color: 'bbbbbb', pending: 'cccccc', annotations }), dep('bbbbbb', 2), dep('cccccc', 3, { available: false })]);
+      x.pods.push(pod({ name: 'web-bbbbbb-1', color: 'bbbbbb', ip: '127.0.10.1' }), pod({ name: 'web-cccccc-1', color: 'cccccc', ip: '127.0.10.2' }));
+      x.counts.set('web-bbbbbb-1', 1);
+      let loop = x.loop;
+      // Each step: the world moves (the clock, a count, a Deployment), then the step's drain round —
+      // when restarting, the first round of a new process, which probes at once.
+      const step = async (name: string, move: () => void, round = true) => {
+        move();
+        if (restartAt.has(name)) {
+          await loop.stop();
+          loop = x.newLoop();
+          await loop.start(); // its first round is this step's
+        } else if (round) await loop.drainCheckNow();
+        await loop.idle();
+      };
+      await loop.start();
+      await step('pending', () => x.source.put(bump({ ...dep('cccccc', 3), metadata: { ...x.source.deployments(NS).find((d) => d.metadata?.name === 'web-cccccc')!.metadata } })), false);
+      await step('promoted', () => undefined);
+      await step('stamped', () => {
+        x.counts.set('web-bbbbbb-1', 0);
+        later(x, 10);
+      });
+      await step('zero seen', () => later(x, 40));
+      await step('drained', () => {
+        later(x, 20);
+        x.deleteError.value = Object.assign(new Error('HTTP-Code: 403'), { code: 403, body: JSON.stringify({ message: 'admission webhook "deployments.rainbow.dev" denied the request: a pod could not be asked' }) });
+      });
+      await step('refused', () => {
+        x.deleteError.value = undefined;
+        later(x, 10); // a new 0-streak: drain-grace again from here
+      });
+      await step('deleting', () => later(x, 60));
+      const observed = {
+        deletes: callsOf(x, 'deleteDeployment'),
+        reasons: reasons(x),
+        colors: loop.lastColors(NS, 'web')?.colors.map((c) => `${c.color}:${c.state}`),
+        records: recordsOf(x, 'web-bbbbbb'),
+        left: x.source.deployments(NS).map((d) => d.metadata?.name),
+      };
+      await loop.stop();
+      return observed;
+    }
+
+    it('at every step, the same deletes, Events and final state as a controller that ran on', async () => {
+      const straight = await release(new Set());
+      expect(straight.deletes).toEqual([deleteOf('web-bbbbbb'), deleteOf('web-bbbbbb')]); // refused once, then through
+      expect(straight.reasons).toEqual([
+        'Promoted:Deployment/web-cccccc',
+        'Promoted:Service/web',
+        'DrainStarted:Deployment/web-bbbbbb',
+        'Drained:Deployment/web-bbbbbb',
+        'DeleteRefused:Deployment/web-bbbbbb',
+        'Deleted:Deployment/web-bbbbbb',
+      ]);
+      expect(straight.left).toEqual(['web-cccccc']);
+      // zero-since written once, when the 0-streak started, then removed when the refusal restarted it, written again.
+      expect(straight.records.filter((r) => 'rainbow.dev/zero-since' in r)).toEqual([
+        { 'rainbow.dev/zero-since': '2025-11-26T10:00:10Z' },
+        { 'rainbow.dev/zero-since': null },
+        { 'rainbow.dev/zero-since': '2025-11-26T10:01:20Z' },
+      ]);
+      for (const step of ['pending', 'promoted', 'stamped', 'zero seen', 'drained', 'refused', 'deleting']) {
+        const restarted = await release(new Set([step]));
+        expect({ step, ...restarted }).toEqual({ step, ...straight });
+      }
+      const everywhere = await release(new Set(['pending', 'promoted', 'stamped', 'zero seen', 'drained', 'refused', 'deleting']));
+      expect(everywhere).toEqual(straight);
+    });
+  });
+
+  it('uninstall: the Service goes, 30 s later the colors drain (none kept) and go once drained; each AppUninstalled Event once, across a restart', async () => {
+    const annotations = { 'rainbow.dev/keep-colors': '1', 'rainbow.dev/drain-grace': '5s' };
+    h = harness([service({ color: 'cccccc', annotations }), dep('bbbbbb', 2, { annotations: { 'rainbow.dev/drain-started': '2025-11-26T09:00:00Z' } }), dep('cccccc', 3)]);
+    h.pods.push(pod({ name: 'web-cccccc-1', color: 'cccccc', ip: '127.0.10.2' }));
+    h.counts.set('web-cccccc-1', 1);
+    await h.loop.start();
+    await h.loop.idle();
+    expect(h.loop.lastColors(NS, 'web')?.colors.map((c) => `${c.color}:${c.state}`)).toEqual(['cccccc:serving', 'bbbbbb:kept']);
+    h.source.remove(h.source.services(NS)[0]!);
+    await h.loop.idle();
+    const since = '2025-11-26T10:00:00Z';
+    expect(h.source.deployments(NS).map((d) => d.metadata?.annotations?.['rainbow.dev/no-service-since'])).toEqual([since, since]);
+    later(h, 29);
+    await h.loop.drainCheckNow();
+    expect(writes(h)).toEqual([]);
+    later(h, 1);
+    await h.loop.drainCheckNow();
+    await h.loop.idle();
+    // bbbbbb, no longer kept, has read 0 since the first round, 30 s ago: past drain-grace (5 s, kept on the Deployments).
+    expect(reasons(h)).toEqual([
+      'AppUninstalled:Deployment/web-cccccc',
+      'DrainStarted:Deployment/web-cccccc',
+      'AppUninstalled:Deployment/web-bbbbbb',
+      'Drained:Deployment/web-bbbbbb',
+      'Deleted:Deployment/web-bbbbbb',
+    ]);
+    expect(h.source.deployments(NS).map((d) => d.metadata?.annotations?.['rainbow.dev/drain-started'])).toEqual([since]);
+    expect(callsOf(h, 'deleteDeployment')).toEqual([deleteOf('web-bbbbbb')]);
+    // A restart: the uninstall is not announced again (the Events are named once per Deployment and uninstall).
+    await h.loop.stop();
+    h.loop = h.newLoop();
+    await h.loop.start();
+    await h.loop.idle();
+    expect(reasons(h).filter((r) => r.startsWith('AppUninstalled'))).toHaveLength(2);
+    h.counts.set('web-cccccc-1', 0);
+    later(h, 1);
+    await h.loop.drainCheckNow();
+    later(h, 5);
+    await h.loop.drainCheckNow();
+    expect(callsOf(h, 'deleteDeployment')).toEqual([deleteOf('web-bbbbbb'), deleteOf('web-cccccc')]);
+    expect(reasons(h).slice(-2)).toEqual(['Drained:Deployment/web-cccccc', 'Deleted:Deployment/web-cccccc']);
+    await h.loop.idle();
+    expect(h.loop.lastColors(NS, 'web')).toBeUndefined(); // nothing left: the app is forgotten
+  });
+
+  it('a controller that finds a color it deleted still there (killed between the delete and the Deleted Event) records the Event and lets the Deployment go', async () => {
+    const gone = dep('bbbbbb', 2, { deleting: true, annotations: { 'rainbow.dev/drain-started': '2025-11-26T09:00:00Z' } });
+    gone.metadata!.finalizers = ['rainbow.dev/deleted-drained'];
+    h = harness([service({ color: 'cccccc', annotations: { 'rainbow.dev/keep-colors': '0' } }), gone, dep('cccccc', 3, { annotations: recorded('2025-11-26T09:00:00Z') })]);
+    await h.loop.start();
+    await h.loop.idle();
+    expect(reasons(h)).toEqual(['Deleted:Deployment/web-bbbbbb']);
+    expect(h.events[0]!.message).toBe('Deployment web-bbbbbb (color bbbbbb) deleted: drained');
+    expect(writes(h)).toEqual([finalizerOff('web-bbbbbb')]);
+    expect(h.source.deployments(NS).map((d) => d.metadata?.name)).toEqual(['web-cccccc']);
+    expect(callsOf(h, 'deleteDeployment')).toEqual([]); // no second delete
   });
 
   it('forgets an app whose objects are all gone', async () => {

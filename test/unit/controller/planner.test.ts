@@ -27,7 +27,13 @@ function plan(services: V1Service[], deployments: V1Deployment[], drain: Record<
 }
 const states = (services: V1Service[], deployments: V1Deployment[], drain: Record<string, DrainObservation> = {}, now = at(0)) =>
   Object.fromEntries(colorStates({ app: 'web', namespace: NS, services, deployments, drain: new Map(Object.entries(drain)), now }).colors.map((c) => [c.color, c.state]));
-const acting = (actions: Action[]) => actions.filter((a) => a.type !== 'ask-pods' && a.type !== 'warn');
+/** The actions that act; the controller's own bookkeeping on the Deployments (record-color, and what a stamp carries of it) is tested on its own below. */
+const acting = (actions: Action[]) =>
+  actions.filter((a) => a.type !== 'ask-pods' && a.type !== 'warn' && a.type !== 'record-color').map((a) => {
+    if (a.type !== 'stamp-drain-started' || !a.annotations) return a;
+    const { annotations: _record, ...rest } = a;
+    return rest;
+  });
 const ofType = <T extends Action['type']>(actions: Action[], type: T) => actions.filter((a): a is Extract<Action, { type: T }> => a.type === type);
 const deletes = (actions: Action[]) => ofType(actions, 'delete').map((a) => `${a.color}:${a.reason}${a.force ? ':force' : ''}`);
 const zero = (since: number, observed = since): DrainObservation => ({ lastCount: 0, zeroSince: at(since), observedAt: at(observed) });
@@ -849,5 +855,206 @@ describe('drain forecasts', () => {
     it('stays while the color drains', () => {
       expect(clears(plan([service({ color: 'bbbbbb', annotations: keep(0) })], [withForecast('aaaaaa', 1, { 'rainbow.dev/drain-started': iso(-H) }), dep('bbbbbb', 2)], { aaaaaa: busy(3) }))).toEqual([]);
     });
+  });
+});
+
+describe('uninstall: the app served once and its last Service went', () => {
+  const SET = (o: Partial<{ keepColors: number; drainGraceSeconds: number; maxDrainSeconds: number; shrink: boolean }> = {}) =>
+    JSON.stringify({ keepColors: 1, drainGraceSeconds: 60, maxDrainSeconds: 48 * H, shrink: true, ...o });
+  const gone = (since: string, o: object = {}) => ({ 'rainbow.dev/no-service-since': since, 'rainbow.dev/drain-settings': SET(o) });
+  // bbbbbb served until the Service went; aaaaaa drained before that, eeeeee was deployed afterwards.
+  const deps = (since: string, o: object = {}, extra: Record<string, Record<string, string>> = {}) => [
+    dep('aaaaaa', 1, { annotations: { ...gone(since, o), 'rainbow.dev/drain-started': iso(-5 * H), 'rainbow.dev/served-at': iso(-9 * H), ...extra.aaaaaa } }),
+    dep('bbbbbb', 2, { annotations: { ...gone(since, o), 'rainbow.dev/served-at': iso(-5 * H), ...extra.bbbbbb } }),
+  ];
+  const planAt = (deployments: V1Deployment[], now: Date, drain: Record<string, DrainObservation> = {}, drainRound = false) =>
+    planApp({ app: 'web', namespace: NS, services: [], deployments, drain: new Map(Object.entries(drain)), now, drainRound });
+  const statesAt = (deployments: V1Deployment[], now: Date, drain: Record<string, DrainObservation> = {}) =>
+    colorStates({ app: 'web', namespace: NS, services: [], deployments, drain: new Map(Object.entries(drain)), now });
+
+  it('within the uninstall grace (30 s from rainbow.dev/no-service-since) nothing drains, and a warning says until when', () => {
+    const actions = planAt(deps(iso(-29)), at(0), { aaaaaa: zero(-H), bbbbbb: zero(-H) });
+    expect(acting(actions)).toEqual([]);
+    expect(ofType(actions, 'warn').map((w) => w.message)).toEqual([
+      `app web has had no Service since ${iso(-29)}: unless one labelled rainbow.dev/app=web comes back by ${iso(1)}, it counts as uninstalled and its colors drain and are deleted once drained (to keep one: kubectl annotate deployment <name> rainbow.dev/on-uninstall=keep)`,
+    ]);
+    const s = statesAt(deps(iso(-29)), at(0));
+    expect(s.uninstall).toEqual({ noServiceSince: at(-29), uninstallAt: at(1), uninstalled: false });
+    // What it was before the Service went: bbbbbb, which served last, kept; aaaaaa drained.
+    expect(s.colors.map((c) => `${c.color}:${c.state}`)).toEqual(['bbbbbb:kept', 'aaaaaa:draining']);
+  });
+
+  it('the first reconcile without a Service records no-service-since on every Deployment (now), so that a restart does not start the grace over', () => {
+    const d = [dep('aaaaaa', 1, { annotations: { 'rainbow.dev/served-at': iso(-H) } }), dep('eeeeee', 5)];
+    const records = ofType(planAt(d, at(0)), 'record-color').map((r) => [r.color, r.annotations]);
+    expect(records).toEqual([
+      ['eeeeee', { 'rainbow.dev/no-service-since': iso(0) }],
+      ['aaaaaa', { 'rainbow.dev/no-service-since': iso(0) }],
+    ]);
+    // Another Deployment is stamped with the app's earliest value, not its own time.
+    const later2 = [dep('aaaaaa', 1, { annotations: { 'rainbow.dev/served-at': iso(-H), 'rainbow.dev/no-service-since': iso(-10) } }), dep('eeeeee', 5)];
+    expect(ofType(planAt(later2, at(0)), 'record-color').map((r) => [r.color, r.annotations])).toEqual([['eeeeee', { 'rainbow.dev/no-service-since': iso(-10) }]]);
+  });
+
+  it('an app that never served (colors deployed ahead of any Service) is not uninstalled: new colors, nothing recorded, as before', () => {
+    const d = [dep('aaaaaa', 1), dep('bbbbbb', 2)];
+    const actions = planAt(d, at(H));
+    expect(acting(actions)).toEqual([]);
+    expect(ofType(actions, 'record-color')).toEqual([]);
+    expect(ofType(actions, 'warn').map((w) => w.message)).toEqual([expect.stringContaining('has Deployments but no Service')]);
+    expect(statesAt(d, at(H)).uninstall).toBeUndefined();
+  });
+
+  it('once uninstalled: the color that served is stamped at no-service-since, every color drains, none is kept, with an AppUninstalled Event each', () => {
+    const actions = planAt(deps(iso(-30)), at(0), { aaaaaa: busy(1), bbbbbb: busy(2) });
+    expect(acting(actions).map((a) => `${a.type}:${'color' in a ? a.color : ''}`)).toEqual([
+      'announce-uninstall:bbbbbb',
+      'stamp-drain-started:bbbbbb',
+      'announce-uninstall:aaaaaa',
+    ]);
+    expect(ofType(actions, 'stamp-drain-started')[0]).toMatchObject({ at: at(-30), uninstalled: true });
+    expect(ofType(actions, 'announce-uninstall')[0]!.message).toBe(
+      `app web is uninstalled: no Service labelled rainbow.dev/app=web since ${iso(-30)}; color bbbbbb drains like a previous color, none kept: deleted once it has read 0 connections for 1m, or after max-drain 48h at the latest`,
+    );
+    expect(ofType(actions, 'announce-uninstall').map((a) => a.key)).toEqual([`uninstalled:${iso(-30)}`, `uninstalled:${iso(-30)}`]);
+    const s = statesAt(deps(iso(-30)), at(0), { aaaaaa: busy(1), bbbbbb: busy(2) });
+    expect(s.uninstall?.uninstalled).toBe(true);
+    expect(s.settings.keepColors).toBe(0);
+    expect(s.colors.map((c) => `${c.color}:${c.state}`)).toEqual(['bbbbbb:draining', 'aaaaaa:draining']);
+    expect(s.warnings).toEqual([]);
+  });
+
+  it('drained colors of an uninstalled app are deleted after the drain-grace kept on their Deployments; max-drain too', () => {
+    const stampedB = (o: object) => deps(iso(-H), o, { bbbbbb: { 'rainbow.dev/drain-started': iso(-H) } });
+    expect(deletes(planAt(stampedB({ drainGraceSeconds: 5 }), at(0), { aaaaaa: zero(-5), bbbbbb: zero(-4) }))).toEqual(['aaaaaa:drained']);
+    expect(deletes(planAt(stampedB({ drainGraceSeconds: 5 }), at(1), { aaaaaa: zero(-5), bbbbbb: zero(-4) }))).toEqual(['bbbbbb:drained', 'aaaaaa:drained']);
+    // max-drain 1h from drain-started: bbbbbb (stamped an hour ago) goes with its connection; aaaaaa long before.
+    expect(deletes(planAt(stampedB({ maxDrainSeconds: H }), at(0), { aaaaaa: busy(1), bbbbbb: busy(1) }))).toEqual(['bbbbbb:max-drain:force', 'aaaaaa:max-drain:force']);
+    expect(deletes(planAt(stampedB({ maxDrainSeconds: H }), at(-1), { aaaaaa: busy(1), bbbbbb: busy(1) }))).toEqual(['aaaaaa:max-drain:force']);
+    // Several Deployments' settings: the most patient wins, as with several Services.
+    const mixed = stampedB({ drainGraceSeconds: 5 });
+    mixed[0]!.metadata!.annotations!['rainbow.dev/drain-settings'] = SET({ drainGraceSeconds: 600 });
+    expect(deletes(planAt(mixed, at(0), { aaaaaa: zero(-5), bbbbbb: zero(-5) }))).toEqual([]);
+  });
+
+  it('a color annotated rainbow.dev/on-uninstall: keep is kept (stamped, never deleted); any other value than keep or drain keeps it, with a warning', () => {
+    const d = deps(iso(-H), {}, { bbbbbb: { 'rainbow.dev/drain-started': iso(-H), 'rainbow.dev/on-uninstall': 'keep' }, aaaaaa: { 'rainbow.dev/on-uninstall': 'drain' } });
+    expect(statesAt(d, at(0), { aaaaaa: zero(-H), bbbbbb: zero(-H) }).colors.map((c) => `${c.color}:${c.state}`)).toEqual(['bbbbbb:kept', 'aaaaaa:drained']);
+    expect(deletes(planAt(d, at(0), { aaaaaa: zero(-H), bbbbbb: zero(-H) }))).toEqual(['aaaaaa:drained']);
+    d[1]!.metadata!.annotations!['rainbow.dev/on-uninstall'] = 'yes please';
+    const actions = planAt(d, at(0), { aaaaaa: zero(-H), bbbbbb: zero(-H) });
+    expect(deletes(actions)).toEqual(['aaaaaa:drained']);
+    expect(ofType(actions, 'warn').map((w) => w.message)).toEqual([expect.stringContaining('rainbow.dev/on-uninstall="yes please" is neither keep nor drain; keeping the color')]);
+  });
+
+  it('a color deployed after the last Service went is new (the next install may bring its Service), and the settings are defaults without any kept', () => {
+    const d = [...deps(iso(-H)), dep('eeeeee', 5)];
+    d[2]!.metadata!.creationTimestamp = at(-60) as unknown as Date;
+    const s = statesAt(d, at(0));
+    expect(s.colors.map((c) => `${c.color}:${c.state}`)).toEqual(['eeeeee:new', 'bbbbbb:draining', 'aaaaaa:draining']);
+    const actions = planAt(d, at(0));
+    expect(acting(actions).filter((a) => 'color' in a && a.color === 'eeeeee')).toEqual([]);
+    // Without rainbow.dev/drain-settings anywhere: the defaults (drain-grace 60s, max-drain 48h).
+    const bare = [dep('bbbbbb', 2, { annotations: { 'rainbow.dev/served-at': iso(-H), 'rainbow.dev/no-service-since': iso(-H) } })];
+    expect(statesAt(bare, at(0)).settings).toEqual({ keepColors: 0, drainGraceSeconds: 60, maxDrainSeconds: 48 * H, shrink: true });
+  });
+
+  it('a Service that comes back within the grace (helm upgrade, kubectl replace): no-service-since goes, nothing drains', () => {
+    const back = [service({ color: 'bbbbbb', annotations: keep(1) })];
+    const actions = planApp({ app: 'web', namespace: NS, services: back, deployments: deps(iso(-10)), drain: new Map([['aaaaaa', zero(-H)]]), now: at(0) });
+    expect(acting(actions).map((a) => a.type)).toEqual([]);
+    expect(ofType(actions, 'record-color').map((r) => [r.color, r.annotations])).toEqual([
+      ['bbbbbb', { 'rainbow.dev/no-service-since': null }],
+      ['aaaaaa', { 'rainbow.dev/no-service-since': null }],
+    ]);
+    expect(states(back, deps(iso(-10)), { aaaaaa: zero(-H) })).toEqual({ bbbbbb: 'serving', aaaaaa: 'kept' });
+  });
+});
+
+describe('what the controller records on a color (so that a restart decides the same)', () => {
+  const svc = (extra: Record<string, string> = {}) => service({ color: 'bbbbbb', annotations: { ...keep(0), 'rainbow.dev/drain-grace': '60s', ...extra } });
+  const SETTINGS = JSON.stringify({ keepColors: 0, drainGraceSeconds: 60, maxDrainSeconds: 48 * H, shrink: true });
+  const records = (actions: Action[]) => [
+    ...ofType(actions, 'record-color').map((r) => [r.color, r.annotations]),
+    ...ofType(actions, 'stamp-drain-started').filter((r) => r.annotations).map((r) => [`${r.color} (stamp)`, r.annotations]),
+  ];
+  const round = (services: V1Service[], deployments: V1Deployment[], drain: Record<string, DrainObservation> = {}, now = at(0)) =>
+    planApp({ app: 'web', namespace: NS, services, deployments, drain: new Map(Object.entries(drain)), now, drainRound: true });
+
+  it('served-at once, when a color is first seen serving, with the settings; drain-settings again only when they change; nothing on a new color', () => {
+    expect(records(plan([svc()], [dep('bbbbbb', 2), dep('cccccc', 3)]))).toEqual([['bbbbbb', { 'rainbow.dev/served-at': iso(0), 'rainbow.dev/drain-settings': SETTINGS }]]);
+    const written = dep('bbbbbb', 2, { annotations: { 'rainbow.dev/served-at': iso(-H), 'rainbow.dev/drain-settings': SETTINGS } });
+    expect(records(plan([svc()], [written, dep('cccccc', 3)]))).toEqual([]);
+    expect(records(plan([svc({ 'rainbow.dev/max-drain': '1h' })], [written]))).toEqual([
+      ['bbbbbb', { 'rainbow.dev/drain-settings': JSON.stringify({ keepColors: 0, drainGraceSeconds: 60, maxDrainSeconds: H, shrink: true }) }],
+    ]);
+    // A Service without a color in its selector: every color "serves" it; none is recorded as served.
+    expect(records(plan([service({ annotations: keep(0) })], [dep('bbbbbb', 2)])).map(([, a]) => Object.keys(a!))).toEqual([['rainbow.dev/drain-settings']]);
+  });
+
+  it('a previous color is stamped with its settings in the same patch', () => {
+    expect(records(plan([svc()], [dep('aaaaaa', 1, { annotations: { 'rainbow.dev/served-at': iso(-H) } }), dep('bbbbbb', 2, { annotations: { 'rainbow.dev/served-at': iso(-H), 'rainbow.dev/drain-settings': SETTINGS } })]))).toEqual([
+      ['aaaaaa (stamp)', { 'rainbow.dev/drain-settings': SETTINGS }],
+    ]);
+  });
+
+  it('a color that served and stopped is previous after a restart too (served-at), though newer than the serving one: a rollback needs no memory', () => {
+    const d = [dep('aaaaaa', 1, { annotations: { 'rainbow.dev/served-at': iso(-2 * H) } }), dep('bbbbbb', 2, { annotations: { 'rainbow.dev/served-at': iso(-H) } })];
+    const back = service({ color: 'aaaaaa', annotations: keep(0) });
+    expect(states([back], d)).toEqual({ aaaaaa: 'serving', bbbbbb: 'draining' });
+    expect(ofType(plan([back], d), 'stamp-drain-started').map((a) => a.color)).toEqual(['bbbbbb']);
+  });
+
+  it('zero-since on a draining color when its 0-streak starts (rounded up to the second), once; removed when it ends, or when the color serves again', () => {
+    const d = (zs?: string) => [stamped('aaaaaa', 1, iso(-H), { annotations: { 'rainbow.dev/drain-started': iso(-H), 'rainbow.dev/drain-settings': SETTINGS, ...(zs ? { 'rainbow.dev/zero-since': zs } : {}) } }), dep('bbbbbb', 2, { annotations: { 'rainbow.dev/served-at': iso(-H), 'rainbow.dev/drain-settings': SETTINGS } })];
+    expect(records(round([svc()], d(), { aaaaaa: zero(-10.2) }))).toEqual([['aaaaaa', { 'rainbow.dev/zero-since': iso(-10) }]]);
+    expect(records(round([svc()], d(iso(-10)), { aaaaaa: zero(-10.2) }))).toEqual([]);
+    expect(records(round([svc()], d(iso(-10)), { aaaaaa: busy(1) }))).toEqual([['aaaaaa', { 'rainbow.dev/zero-since': null }]]);
+    expect(records(round([svc()], d(iso(-10)), { aaaaaa: { lastCount: 0, unknown: 'pod x: timeout', observedAt: at(0) } }))).toEqual([['aaaaaa', { 'rainbow.dev/zero-since': null }]]);
+    // Only in a drain round (a reconcile between rounds plans with older counts) …
+    expect(records(plan([svc()], d(iso(-10)), { aaaaaa: busy(1) }))).toEqual([]);
+    // … except that a color that is not on its way out loses it on any reconcile.
+    expect(records(plan([service({ color: 'aaaaaa', annotations: keep(0) })], d(iso(-10))))).toEqual([
+      ['aaaaaa', { 'rainbow.dev/served-at': iso(0), 'rainbow.dev/zero-since': null }],
+    ]);
+    // No record for a color that is deleted now.
+    expect(records(round([svc()], d(), { aaaaaa: zero(-60) }))).toEqual([]);
+    expect(deletes(round([svc()], d(), { aaaaaa: zero(-60) }))).toEqual(['aaaaaa:drained']);
+  });
+
+  it('a controller without an observation resumes the 0-streak from zero-since; one with an observation keeps its own', () => {
+    expect(nextObservation(undefined, { count: 0 }, at(0), at(-50))).toEqual({ lastCount: 0, zeroSince: at(-50), observedAt: at(0) });
+    expect(nextObservation(undefined, { count: 1 }, at(0), at(-50))).toEqual({ lastCount: 1, observedAt: at(0) });
+    expect(nextObservation(undefined, { count: 0, unknown: 'x' }, at(0), at(-50)).zeroSince).toBeUndefined();
+    expect(nextObservation(undefined, { count: 0 }, at(0), at(50)).zeroSince).toEqual(at(0)); // not from the future
+    expect(nextObservation({ lastCount: 2, observedAt: at(-1) }, { count: 0 }, at(0), at(-50)).zeroSince).toEqual(at(0));
+  });
+});
+
+describe('the controller\'s finalizer on a delete', () => {
+  const svc = service({ color: 'bbbbbb', annotations: keep(0) });
+  it('a Deployment it deleted and that is still there (deleting) gets its Deleted Event and loses the finalizer, whichever controller sees it', () => {
+    const d = dep('aaaaaa', 1, { deleting: true });
+    d.metadata!.finalizers = ['other/keep', 'rainbow.dev/deleted-max-drain'];
+    expect(acting(plan([svc], [d, dep('bbbbbb', 2)]))).toEqual([
+      { type: 'finish-delete', color: 'aaaaaa', deployment: { name: 'web-aaaaaa', namespace: NS, uid: 'uid-web-aaaaaa' }, reason: 'max-drain', finalizers: ['other/keep'] },
+    ]);
+    // Deleting for another reason (a user's delete): nothing to finish.
+    expect(acting(plan([svc], [dep('aaaaaa', 1, { deleting: true }), dep('bbbbbb', 2)]))).toEqual([]);
+  });
+
+  it('one left on a Deployment that was not deleted (the delete refused, the controller gone before taking it off) is taken off', () => {
+    const d = stamped('aaaaaa', 1, iso(-H));
+    d.metadata!.finalizers = ['rainbow.dev/deleted-drained'];
+    const records = ofType(plan([svc], [d, dep('bbbbbb', 2)], { aaaaaa: busy(1) }), 'record-color').filter((r) => r.finalizers);
+    expect(records.map((r) => [r.color, r.finalizers])).toEqual([['aaaaaa', []]]);
+  });
+
+  it('a delete carries the finalizers and resourceVersion read, without any of the controller\'s, and nothing is tidied on the color just before', () => {
+    const d = stamped('aaaaaa', 1, iso(-H), { annotations: { 'rainbow.dev/drain-started': iso(-H), 'rainbow.dev/drain-forecast': '{"unknown":"1 sample","computedAt":"2025-11-26T09:00:00Z"}' } });
+    d.metadata!.resourceVersion = '42';
+    const actions = acting(plan([svc], [d, dep('bbbbbb', 2)], { aaaaaa: zero(-H) }));
+    expect(actions.filter((a) => 'color' in a && a.color === 'aaaaaa').map((a) => a.type)).toEqual(['delete']);
+    expect(ofType(actions, 'delete')[0]).toMatchObject({ finalizers: [], resourceVersion: '42' });
   });
 });

@@ -2,6 +2,8 @@
 import { COLOR_STATES, COLOR_STATE_MEANINGS } from '../../../webhook/src/domain/color-states.js';
 import { snapshotView } from '../../../webhook/src/status/dashboard/view.js';
 import { NS, OLD, PENDING, SERVING, fakeReport } from './dashboard-fixture.js';
+import { buildStatus } from '../../../webhook/src/status/model.js';
+import { deployment } from '../../support/builders.js';
 
 const NOW = new Date('2026-03-01T12:00:00Z');
 
@@ -37,6 +39,18 @@ describe('dashboard snapshot view', () => {
     expect(api.colors[0]!.connections).toBeUndefined();
     expect(api.colors[0]!.connectionsError).toMatch(/timeout after 2000 ms/);
     expect(api.connections).toBeUndefined();
+  });
+
+  it('a color of an uninstalled app shows `draining (app uninstalled)`; others show their state alone', () => {
+    expect(view.apps.flatMap((a) => a.colors).every((c) => c.stateLabel === undefined)).toBe(true);
+    const report = buildStatus({
+      services: [],
+      deployments: [deployment({ color: OLD, annotations: { 'rainbow.dev/served-at': '2026-03-01T10:00:00Z', 'rainbow.dev/no-service-since': '2026-03-01T11:00:00Z' } })],
+      probes: new Map([[`${NS}/web`, new Map([[OLD, { count: 1 }]])]]),
+      now: NOW,
+    });
+    const gone = snapshotView({ report, events: new Map(), intervalMs: 2000, scope: '' });
+    expect(gone.apps[0]!.colors.map((c) => [c.state, c.stateLabel])).toEqual([['draining', 'draining (app uninstalled)']]);
   });
 
   it('a past deadline reads overdue', () => {

@@ -262,11 +262,14 @@ describe('status JSON', () => {
     expect(doc.generatedAt).toBe('2025-11-26T12:00:00.000Z');
     const web = doc.apps[1];
     expect(web.settings).toEqual({ keepColors: 1, drainGraceSeconds: 60, maxDrainSeconds: 172800, shrink: true });
+    expect(Object.keys(web)).toEqual(['namespace', 'app', 'settings', 'uninstall', 'services', 'colors', 'warnings']);
+    expect(web.uninstall).toBeNull();
     expect(web.services).toEqual([{ name: 'web', color: '3c3fdc', pendingColor: 'b2c3d4' }]);
     expect(web.colors[0]).toEqual({
       color: '3c3fdc',
       css: '#3c3fdc',
       state: 'serving',
+      stateLabel: 'serving',
       deployment: 'web-3c3fdc',
       readyReplicas: 2,
       desiredReplicas: 2,
@@ -310,5 +313,42 @@ describe('status JSON', () => {
     const text = formatJson(report(), true);
     expect(text.trimEnd().split('\n')).toHaveLength(1);
     expect(text.endsWith('\n')).toBe(true);
+  });
+});
+
+describe('an uninstalled app', () => {
+  const SETTINGS = JSON.stringify({ keepColors: 1, drainGraceSeconds: 5, maxDrainSeconds: 3600, shrink: true });
+  const colors = (since: string) => [
+    deployment({ color: 'b4d5e6', created: '2025-11-26T11:00:00Z', annotations: { 'rainbow.dev/served-at': '2025-11-26T11:00:30Z', 'rainbow.dev/drain-settings': SETTINGS, 'rainbow.dev/no-service-since': since, 'rainbow.dev/drain-started': since } }),
+    deployment({ color: 'a1b2c3', created: '2025-11-26T10:00:00Z', annotations: { 'rainbow.dev/drain-started': '2025-11-26T11:00:30Z', 'rainbow.dev/drain-settings': SETTINGS, 'rainbow.dev/no-service-since': since } }),
+  ];
+  const statusAt = (since: string) =>
+    buildStatus({ services: [], deployments: colors(since), probes: probes({ [`${NS}/web`]: { b4d5e6: { count: 2 }, a1b2c3: { count: 0 } } }), now: NOW });
+
+  it('says `draining (app uninstalled)` and the time left to max-drain (the settings kept on its Deployments)', () => {
+    const r = statusAt('2025-11-26T11:40:00Z');
+    expect(formatTables(r, { swatch: false })).toBe(
+      [
+        'shop/web: no Service since 2025-11-26T11:40:00Z: app uninstalled, its colors drain',
+        'COLOR    STATE                        READY   CONNECTIONS   AGE    DRAIN-LEFT   FORECAST',
+        'b4d5e6   draining (app uninstalled)   2/2     2             60m    40m          -',
+        'a1b2c3   drained (app uninstalled)    2/2     0             120m   30s          -',
+        '',
+      ].join('\n'),
+    );
+    const doc = JSON.parse(formatJson(r));
+    expect(doc.apps[0].uninstall).toEqual({ noServiceSince: '2025-11-26T11:40:00.000Z', uninstallAt: '2025-11-26T11:40:30.000Z', uninstalled: true });
+    expect(doc.apps[0].settings).toEqual({ keepColors: 0, drainGraceSeconds: 5, maxDrainSeconds: 3600, shrink: true });
+    expect(doc.apps[0].colors.map((c: { state: string; stateLabel: string }) => [c.state, c.stateLabel])).toEqual([
+      ['draining', 'draining (app uninstalled)'],
+      ['drained', 'drained (app uninstalled)'],
+    ]);
+  });
+
+  it('within the uninstall grace: when it will count as uninstalled, and the colors as they were', () => {
+    const table = formatTables(statusAt('2025-11-26T11:59:50Z'), { swatch: false });
+    expect(table.split('\n')[0]).toBe('shop/web: no Service since 2025-11-26T11:59:50Z: counts as uninstalled in 20s unless one comes back');
+    expect(table).toMatch(/^b4d5e6   kept\s/m);
+    expect(table).toContain('warning: app web has had no Service since 2025-11-26T11:59:50Z: unless one labelled rainbow.dev/app=web comes back by 2025-11-26T12:00:20Z');
   });
 });

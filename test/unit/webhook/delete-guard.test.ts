@@ -332,6 +332,19 @@ describe('delete guard rule 4: past max-drain', () => {
     expect(planDeleteGuard(loadRequest(DELETE), snap({ services: [short, patient], now: hours(49) })).kind).toBe('ask-pods');
   });
 
+  it('an app without a Service (uninstalled): the max-drain the controller kept on the color (rainbow.dev/drain-settings), else 48h; connections are asked before it', () => {
+    const kept = (r: AdmissionRequest) => {
+      const annotations = ((r.oldObject as { metadata: { annotations?: Record<string, string> } }).metadata.annotations ??= {});
+      annotations['rainbow.dev/drain-settings'] = JSON.stringify({ keepColors: 1, drainGraceSeconds: 60, maxDrainSeconds: 3600, shrink: true });
+    };
+    const d = decidedOf(planDeleteGuard(loadRequest(DELETE, kept), snap({ services: [], now: hours(1) })));
+    expect(d.reason).toBe('max-drain');
+    expect(d.warnings![0]).toContain('(1h), past max-drain 1h');
+    expect(askOf(planDeleteGuard(loadRequest(DELETE, kept), snap({ services: [], now: hours(0.9) }))).pods.map((p) => p.name)).toEqual([POD_A, POD_B]);
+    expect(planDeleteGuard(loadRequest(DELETE), snap({ services: [], now: hours(47) })).kind).toBe('ask-pods');
+    expect(decidedOf(planDeleteGuard(loadRequest(DELETE), snap({ services: [], now: hours(48) }))).reason).toBe('max-drain');
+  });
+
   it('reads drain-started from the fetched Deployment for deployments/scale', () => {
     const d = decidedOf(planDeleteGuard(loadRequest('deployment-scale-zero.json'), snap({ deployment: servingDeployment(), now: hours(49) })));
     expect(d.reason).toBe('max-drain');

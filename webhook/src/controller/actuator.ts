@@ -6,9 +6,12 @@ import {
   ANNOTATION_DRAIN_FORECAST,
   ANNOTATION_DRAIN_STARTED,
   ANNOTATION_FORCE_DELETE,
+  ANNOTATION_ON_UNINSTALL,
+  FINALIZER_DELETED_PREFIX,
   ANNOTATION_PENDING_COLOR,
   ANNOTATION_POD_DELETION_COST,
   ANNOTATION_SHRUNK_FROM,
+  ANNOTATION_ZERO_SINCE,
   LABEL_COLOR,
 } from '../domain/contract.js';
 import { formatDuration } from '../domain/durations.js';
@@ -43,9 +46,14 @@ export function clearPendingPatch(a: Pick<Of<'clear-pending'>, 'resourceVersion'
   return { metadata: { ...precondition(a.resourceVersion), annotations: { [ANNOTATION_PENDING_COLOR]: null } } };
 }
 
-/** Deployment: stamp the time its color stopped serving. */
-export function drainStartedPatch(at: Date) {
-  return { metadata: { annotations: { [ANNOTATION_DRAIN_STARTED]: formatDrainStarted(at) } } };
+/** Deployment: stamp the time its color stopped serving (with the color's record-color annotations, if any, in the same patch). */
+export function drainStartedPatch(at: Date, record: Record<string, string | null> = {}) {
+  return { metadata: { annotations: { ...record, [ANNOTATION_DRAIN_STARTED]: formatDrainStarted(at) } } };
+}
+
+/** Deployment: the controller's own annotations (served-at, drain-settings, zero-since, no-service-since); null removes one. With `finalizers`, the list without a stale one of the controller's. */
+export function recordColorPatch(annotations: Record<string, string | null>, finalizers?: readonly string[]) {
+  return { metadata: { ...(Object.keys(annotations).length > 0 ? { annotations: { ...annotations } } : {}), ...(finalizers ? { finalizers: [...finalizers] } : {}) } };
 }
 
 /** Deployment: its color serves again, so the drain stamp goes. */
@@ -69,6 +77,29 @@ export function clearDrainForecastPatch() {
 /** Deployment: tells the delete guard that this delete is past max-drain. */
 export function forceDeletePatch() {
   return { metadata: { annotations: { [ANNOTATION_FORCE_DELETE]: 'true' } } };
+}
+
+/** The controller's finalizer for a delete of `reason` (contract.ts FINALIZER_DELETED_PREFIX). */
+export const deletedFinalizer = (reason: Of<'delete'>['reason']) => `${FINALIZER_DELETED_PREFIX}${reason}`;
+
+/**
+ * Deployment, right before the controller deletes it: its finalizer (so that the Deleted Event is
+ * recorded even if this process dies right after the delete), and force-delete past max-drain, in
+ * one patch guarded by the resourceVersion the planner read.
+ */
+export function beforeDeletePatch(a: Pick<Of<'delete'>, 'reason' | 'force' | 'finalizers' | 'resourceVersion'>) {
+  return {
+    metadata: {
+      ...precondition(a.resourceVersion),
+      finalizers: [...(a.finalizers ?? []), deletedFinalizer(a.reason)],
+      ...(a.force ? { annotations: { [ANNOTATION_FORCE_DELETE]: 'true' } } : {}),
+    },
+  };
+}
+
+/** Deployment: its finalizers without the controller's (a merge patch replaces the list). */
+export function finalizersPatch(finalizers: readonly string[]) {
+  return { metadata: { finalizers: [...finalizers] } };
 }
 
 /** Pod: its deletion cost, so that a scale-down removes the pods with the fewest connections first. */
@@ -135,14 +166,27 @@ export function createActuator(deps: ActuatorDeps): Actuator {
 
   const stampDrainStarted = async (ctx: AppContext, a: Of<'stamp-drain-started'>, colors: AppColors, l: Logger): Promise<void> => {
     const value = formatDrainStarted(a.at);
-    await api.patchDeployment(ctx.namespace, a.deployment.name, drainStartedPatch(a.at));
+    await api.patchDeployment(ctx.namespace, a.deployment.name, drainStartedPatch(a.at, a.annotations));
     const st = colors.settings;
     const kept = colors.colors.find((c) => c.color === a.color)?.state === 'kept';
     const then = kept
-      ? `It is kept for rollback (keep-colors ${st.keepColors}) until newer colors replace it.`
-      : `It is deleted once it has read 0 connections for ${formatDuration(st.drainGraceSeconds)}, or after max-drain ${formatDuration(st.maxDrainSeconds)} at the latest.`;
-    l.info({ color: a.color, deployment: a.deployment.name, drainStarted: value }, 'drain started');
+      ? a.uninstalled
+        ? `Its app is uninstalled; it is kept (${ANNOTATION_ON_UNINSTALL}: keep).`
+        : `It is kept for rollback (keep-colors ${st.keepColors}) until newer colors replace it.`
+      : `${a.uninstalled ? 'Its app is uninstalled, so nothing is kept for rollback: it' : 'It'} is deleted once it has read 0 connections for ${formatDuration(st.drainGraceSeconds)}, or after max-drain ${formatDuration(st.maxDrainSeconds)} at the latest.`;
+    l.info({ color: a.color, deployment: a.deployment.name, drainStarted: value, uninstalled: a.uninstalled }, 'drain started');
     await events.record({ target: a.deployment, type: 'Normal', reason: 'DrainStarted', message: `color ${a.color} serves no Service since ${value}. ${then}`, action: 'Drain' });
+  };
+
+  const recordColor = async (ctx: AppContext, a: Of<'record-color'>, l: Logger): Promise<void> => {
+    if (!(await patchUnlessGone(ctx, a.deployment.name, recordColorPatch(a.annotations, a.finalizers)))) return;
+    l.debug({ color: a.color, deployment: a.deployment.name, annotations: a.annotations }, 'recorded on the Deployment');
+  };
+
+  const announceUninstall = async (ctx: AppContext, a: Of<'announce-uninstall'>, l: Logger): Promise<void> => {
+    if (!firstAnnouncement(ctx.dedupe, `${a.deployment.uid ?? a.deployment.name}:${a.key}`, now().getTime())) return;
+    l.info({ color: a.color, deployment: a.deployment.name }, a.message);
+    await events.record({ target: a.deployment, type: 'Normal', reason: 'AppUninstalled', message: a.message, action: 'Drain', key: a.key });
   };
 
   const clearDrainStarted = async (ctx: AppContext, a: Of<'clear-drain-started'>, l: Logger): Promise<void> => {
@@ -150,7 +194,7 @@ export function createActuator(deps: ActuatorDeps): Actuator {
     l.info({ color: a.color, deployment: a.deployment.name, was: a.value }, `color serves again: removed ${ANNOTATION_DRAIN_STARTED}`);
   };
 
-  /** A Deployment deleted meanwhile has nothing left to publish on: false instead of a 404. */
+  /** A Deployment deleted meanwhile has nothing left to write on: false instead of a 404. */
   const patchUnlessGone = async (ctx: AppContext, name: string, patch: object): Promise<boolean> => {
     try {
       await api.patchDeployment(ctx.namespace, name, patch);
@@ -174,7 +218,7 @@ export function createActuator(deps: ActuatorDeps): Actuator {
   const announceDrainForecast = async (ctx: AppContext, a: Of<'announce-drain-forecast'>, l: Logger): Promise<void> => {
     if (!firstAnnouncement(ctx.dedupe, `${a.deployment.uid ?? a.deployment.name}:drain-forecast`, now().getTime())) return;
     l.info({ color: a.color, deployment: a.deployment.name }, a.message);
-    await events.record({ target: a.deployment, type: 'Normal', reason: 'DrainForecast', message: a.message, action: 'Drain' });
+    await events.record({ target: a.deployment, type: 'Normal', reason: 'DrainForecast', message: a.message, action: 'Drain', key: 'drain-forecast' });
   };
 
   const restoreReplicas = async (ctx: AppContext, a: Of<'restore-replicas'>, l: Logger): Promise<void> => {
@@ -242,28 +286,40 @@ export function createActuator(deps: ActuatorDeps): Actuator {
     if (hold !== undefined && hold > t) return;
     ctx.holdDeletes.delete(id);
 
+    // Once per Deployment, across restarts too (the Event's name is derived from the Deployment's uid).
     const announce = async (reason: EventReason, type: EventType, message: string) => {
-      if (firstAnnouncement(ctx.dedupe, `${id}:${reason}`, t)) await events.record({ target: a.deployment, type, reason, message, action: 'Delete' });
+      if (firstAnnouncement(ctx.dedupe, `${id}:${reason}`, t)) await events.record({ target: a.deployment, type, reason, message, action: 'Delete', key: reason });
     };
+    try {
+      await api.patchDeployment(ns, a.deployment.name, beforeDeletePatch(a));
+    } catch (err) {
+      const code = statusOf(err);
+      if (code === 404 || code === 409) return; // gone, or changed since it was read: decided again at the next round
+      throw err;
+    }
     if (a.force) {
-      await api.patchDeployment(ns, a.deployment.name, forceDeletePatch());
       l.warn({ color: a.color, deployment: a.deployment.name }, a.message);
       await announce('DrainDeadlineExceeded', 'Warning', a.message);
     } else {
       await announce('Drained', 'Normal', a.message);
     }
-    if (!isLeader()) return;
+    const letGo = () => patchUnlessGone(ctx, a.deployment.name, finalizersPatch(a.finalizers ?? [])).catch((e: unknown) => l.warn({ color: a.color, err: apiErrorMessage(e) }, 'could not remove the controller\'s finalizer; the next reconcile does'));
+    if (!isLeader()) return void (await letGo());
     try {
       await api.deleteDeployment(ns, a.deployment.name, a.deployment.uid);
     } catch (err) {
       const code = statusOf(err);
-      if (code === 404 || code === 409) return; // already gone, or another incarnation: the watch will tell
+      if (code === 404) return; // already gone
+      await letGo();
+      if (code === 409) return; // another incarnation: the watch will tell
       metrics?.reconcileErrors.inc();
       const why = apiErrorMessage(err);
       ctx.holdDeletes.set(id, t + deps.deleteRetryMs);
-      // Connections appeared (or a pod could not be asked): the color must read 0 for drain-grace again.
+      // Connections appeared (or a pod could not be asked): the color must read 0 for drain-grace
+      // again, and so must it for a controller started after this one.
       const obs = ctx.observations.get(a.color);
       if (obs) ctx.observations.set(a.color, { ...obs, zeroSince: undefined });
+      if (!a.force) await patchUnlessGone(ctx, a.deployment.name, recordColorPatch({ [ANNOTATION_ZERO_SINCE]: null })).catch((e: unknown) => l.warn({ color: a.color, err: apiErrorMessage(e) }, `could not remove ${ANNOTATION_ZERO_SINCE}`));
       const denied = isAdmissionDenial(err);
       l.warn({ color: a.color, deployment: a.deployment.name, code, err: why }, denied ? 'delete refused by the guard; retrying at a later drain check' : 'delete failed; retrying');
       // One Event per refusal reason and window, not one per drain check.
@@ -275,15 +331,25 @@ export function createActuator(deps: ActuatorDeps): Actuator {
     metrics?.deletions.inc({ reason: a.reason });
     ctx.observations.delete(a.color);
     ctx.holdDeletes.delete(id);
-    forgetAnnouncements(ctx.dedupe, id);
     l.info({ color: a.color, deployment: a.deployment.name, reason: a.reason }, 'deleted');
-    await events.record({
-      target: a.deployment,
-      type: 'Normal',
-      reason: 'Deleted',
-      message: `Deployment ${a.deployment.name} (color ${a.color}) deleted: ${a.reason === 'drained' ? 'drained' : 'past max-drain'}`,
-      action: 'Delete',
-    });
+    await finishDelete(ctx, { type: 'finish-delete', color: a.color, deployment: a.deployment, reason: a.reason, finalizers: a.finalizers ?? [] }, l);
+  };
+
+  /** The Deleted Event (once per Deployment, whichever process gets here), then the finalizer goes and the Deployment with it. */
+  const finishDelete = async (ctx: AppContext, a: Of<'finish-delete'>, l: Logger): Promise<void> => {
+    const id = a.deployment.uid ?? a.deployment.name;
+    if (firstAnnouncement(ctx.dedupe, `${id}:Deleted`, now().getTime())) {
+      await events.record({
+        target: a.deployment,
+        type: 'Normal',
+        reason: 'Deleted',
+        message: `Deployment ${a.deployment.name} (color ${a.color}) deleted: ${a.reason === 'drained' ? 'drained' : 'past max-drain'}`,
+        action: 'Delete',
+        key: 'Deleted',
+      });
+    }
+    if (await patchUnlessGone(ctx, a.deployment.name, finalizersPatch(a.finalizers))) l.debug({ color: a.color, deployment: a.deployment.name }, 'finalizer removed');
+    forgetAnnouncements(ctx.dedupe, id);
   };
 
   return {
@@ -298,8 +364,14 @@ export function createActuator(deps: ActuatorDeps): Actuator {
           return stampDrainStarted(ctx, a, colors, l);
         case 'clear-drain-started':
           return clearDrainStarted(ctx, a, l);
+        case 'record-color':
+          return recordColor(ctx, a, l);
+        case 'announce-uninstall':
+          return announceUninstall(ctx, a, l);
         case 'delete':
           return deleteColor(ctx, a, l);
+        case 'finish-delete':
+          return finishDelete(ctx, a, l);
         case 'set-deletion-cost':
           return setDeletionCosts(ctx, a, l);
         case 'shrink':

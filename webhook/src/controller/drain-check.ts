@@ -1,13 +1,18 @@
 // The drain check of one app: list its pods, ask the colors' pods for their connections and keep
 // what they said in the app's observations, from which the planner decides drains and shrinks.
-// A color's zeroSince starts at the first probe that reads 0, so after a restart, a leadership
-// change or a gap in probing a drained color waits drain-grace again: the safe direction.
+// A color's zeroSince starts at the first probe that reads 0; a gap in probing starts it again (the
+// safe direction). A controller without an observation of the color (restarted, or a new leader)
+// resumes it from the Deployment's rainbow.dev/zero-since, which the planner has the controller
+// write when a draining color's 0-streak starts and remove when it ends: a restart changes no
+// deletion. (What it cannot know is a connection that opened and closed entirely while no
+// controller ran; the guard counts again at the delete, so nothing open is ever cut.)
 // Each complete count is also added to the color's series, which a gap does not reset: the drain
 // forecast reads the whole drain.
 import type { V1Deployment } from '@kubernetes/client-node';
 import { apiErrorMessage } from '../kube/client.js';
-import { LABEL_APP } from '../domain/contract.js';
-import { nextObservation, type DrainObservation, type ProbeResult } from '../domain/color-states.js';
+import { ANNOTATION_ZERO_SINCE, LABEL_APP } from '../domain/contract.js';
+import { nextObservation, parseTimeAnnotation, type DrainObservation, type ProbeResult } from '../domain/color-states.js';
+import { annotationOf } from '../domain/objects.js';
 import type { ConnectionSample } from '../domain/drain-forecast.js';
 import { probeColors, type AskPodsFn } from '../net/probe.js';
 import type { Logger } from '../runtime/log.js';
@@ -20,10 +25,14 @@ export function defaultMaxProbeGapMs(intervalMs: number): number {
   return intervalMs > 0 ? Math.max(3 * intervalMs, 30_000) : Infinity;
 }
 
-/** A color's observation after a probe at `at`; a previous one older than `maxGapMs` is not carried over. */
-export function observe(prev: DrainObservation | undefined, result: ProbeResult, at: Date, maxGapMs: number): DrainObservation {
+/**
+ * A color's observation after a probe at `at`; a previous one older than `maxGapMs` is not carried
+ * over (and neither is the persisted zero-since then); with none, `persistedZeroSince` is.
+ */
+export function observe(prev: DrainObservation | undefined, result: ProbeResult, at: Date, maxGapMs: number, persistedZeroSince?: Date): DrainObservation {
   const gapped = prev?.observedAt && at.getTime() - prev.observedAt.getTime() > maxGapMs;
-  return nextObservation(gapped ? undefined : prev, result, at);
+  if (gapped) return nextObservation(undefined, result, at);
+  return nextObservation(prev, result, at, persistedZeroSince);
 }
 
 /** Samples kept per color; thinning keeps their span, so days of rounds fit. */
@@ -78,8 +87,9 @@ export function createDrainCheck(deps: DrainCheckDeps): DrainCheck {
     }
     const at = now();
     const labels = (color: string) => ({ namespace: ctx.namespace, app: ctx.app, color });
+    const persisted = new Map(colors.map((c) => [c.color, parseTimeAnnotation(annotationOf(c.deployment, ANNOTATION_ZERO_SINCE))]));
     for (const [color, r] of results) {
-      ctx.observations.set(color, observe(ctx.observations.get(color), r, at, deps.maxGapMs));
+      ctx.observations.set(color, observe(ctx.observations.get(color), r, at, deps.maxGapMs, persisted.get(color)));
       if (r.unknown === undefined) ctx.series.set(color, appendSample(ctx.series.get(color) ?? [], { at: at.getTime(), count: r.count }));
       if (r.unknown === undefined) metrics?.connections.set(labels(color), r.count);
       else metrics?.connections.remove(labels(color));

@@ -1,7 +1,8 @@
 // The Kubernetes Events the controller reports on the objects it changes, and the memory that
 // keeps a warning or an Event from repeating at every reconcile.
+import { createHash } from 'node:crypto';
 import type { CoreV1Event } from '@kubernetes/client-node';
-import { apiErrorMessage } from '../kube/client.js';
+import { apiErrorMessage, statusOf } from '../kube/client.js';
 import { CONTROLLER_EVENT_COMPONENT } from '../domain/contract.js';
 import type { DeploymentRef } from '../domain/color-states.js';
 import type { Logger } from '../runtime/log.js';
@@ -20,7 +21,8 @@ export type EventReason =
   | 'DeleteFailed'
   | 'Shrunk'
   | 'ShrinkRefused'
-  | 'Restored';
+  | 'Restored'
+  | 'AppUninstalled';
 
 export type EventType = 'Normal' | 'Warning';
 
@@ -34,6 +36,12 @@ export interface EventSpec {
   message: string;
   /** What the controller did (Promote, Drain, Delete, Scale). */
   action: string;
+  /**
+   * An Event said once per object: its name is derived from the object's uid (else name) and this
+   * key, so that a second controller process (a restart, a new leader) saying it again gets 409
+   * AlreadyExists instead of a duplicate — for as long as the API server keeps Events (--event-ttl, 1h by default).
+   */
+  key?: string;
 }
 
 /** Longest message kept whole; a longer one is cut and ends with an ellipsis. */
@@ -47,7 +55,7 @@ export function buildEvent(spec: EventSpec, at: Date, seq: number, identity: str
   const { target, type, reason, message, action } = spec;
   const kind = 'kind' in target ? target.kind : 'Deployment';
   return {
-    metadata: { name: `${target.name}.${(BigInt(at.getTime()) * 1_000_000n + BigInt(seq % 1_000_000)).toString(16)}`, namespace: target.namespace },
+    metadata: { name: spec.key !== undefined ? onceName(spec) : `${target.name}.${(BigInt(at.getTime()) * 1_000_000n + BigInt(seq % 1_000_000)).toString(16)}`, namespace: target.namespace },
     involvedObject: {
       apiVersion: kind === 'Service' ? 'v1' : 'apps/v1',
       kind,
@@ -68,6 +76,13 @@ export function buildEvent(spec: EventSpec, at: Date, seq: number, identity: str
   };
 }
 
+/** The name of an Event said once per object and key: `<object>.<reason>-<hash of uid and key>`. */
+export function onceName(spec: EventSpec): string {
+  const id = ('uid' in spec.target && spec.target.uid) || spec.target.name;
+  const hash = createHash('sha256').update(`${id}\n${spec.key ?? ''}`).digest('hex').slice(0, 16);
+  return `${spec.target.name}.${spec.reason.toLowerCase()}-${hash}`;
+}
+
 export interface EventRecorder {
   /** Creates the Event; a failure is logged, never thrown: an Event must not stop a reconcile. */
   record(spec: EventSpec): Promise<void>;
@@ -81,6 +96,10 @@ export function createEventRecorder(deps: { api: Pick<ControllerApi, 'createEven
       try {
         await deps.api.createEvent(spec.target.namespace, ev);
       } catch (err) {
+        if (spec.key !== undefined && statusOf(err) === 409) {
+          deps.log.debug({ namespace: spec.target.namespace, name: spec.target.name, reason: spec.reason }, 'Event already recorded (by an earlier controller process)');
+          return;
+        }
         deps.log.warn({ namespace: spec.target.namespace, name: spec.target.name, reason: spec.reason, err: apiErrorMessage(err) }, 'could not record Event');
       }
     },

@@ -24,11 +24,35 @@
 // A serving or pending color is never touched, and loses a stale drain-started (a rollback to an
 // old color must not inherit its old max-drain clock). A shrunk color (rainbow.dev/shrunk-from)
 // that serves, is pending or is kept again gets its replicas back.
+// What a restart must not forget lives on the color's Deployment, written sparingly (record-color,
+// at most one patch per color per reconcile, and only when a value changes):
+//  - rainbow.dev/served-at, once, when a color is first seen serving;
+//  - rainbow.dev/drain-settings, on every color that is not new while the app has a Service, when
+//    they differ from the app's (so: once per color, and again after a settings change);
+//  - rainbow.dev/zero-since, on a draining or drained color in a drain round, when a 0-streak
+//    starts (rounded up to the second) and removed when it ends; never on other colors;
+//  - rainbow.dev/no-service-since, on every color of an app that served and has no Service,
+//    removed when a Service is back.
+// Uninstall: an app that served and has had no Service for the uninstall grace drains like any
+// previous color (stamped at no-service-since, counted, deleted once drained or at max-drain, none
+// kept), with an AppUninstalled Event per color.
 // Drain forecasts (planForecasts, drain rounds only): a draining color's forecast is published on
 // its Deployment (rainbow.dev/drain-forecast) when forecastWorthWriting says it moved enough, and
 // announced once it first has an estimate; any other color loses the annotation.
 import type { V1Deployment } from '@kubernetes/client-node';
-import { ANNOTATION_DRAIN_FORECAST, ANNOTATION_DRAIN_STARTED, ANNOTATION_PENDING_COLOR, ANNOTATION_SHRUNK_FROM } from '../domain/contract.js';
+import {
+  FINALIZER_DELETED_PREFIX,
+  ANNOTATION_DRAIN_FORECAST,
+  ANNOTATION_DRAIN_SETTINGS,
+  ANNOTATION_DRAIN_STARTED,
+  ANNOTATION_NO_SERVICE_SINCE,
+  ANNOTATION_ON_UNINSTALL,
+  ANNOTATION_PENDING_COLOR,
+  ANNOTATION_SERVED_AT,
+  ANNOTATION_SHRUNK_FROM,
+  ANNOTATION_ZERO_SINCE,
+} from '../domain/contract.js';
+import { formatDrainSettings } from '../domain/drain-settings.js';
 import { appOf, colorOfService, deploymentOfColor, desiredReplicas, isDeploymentAvailable, shrunkFrom } from '../domain/availability.js';
 import { formatDuration } from '../domain/durations.js';
 import { forecastDrain, formatForecast, roughly, type ConnectionSample, type DrainForecast } from '../domain/drain-forecast.js';
@@ -36,6 +60,7 @@ import { formatForecastAnnotation, parseForecastAnnotation, publishForecast, typ
 import { annotationOf } from '../domain/objects.js';
 import { scaleDownSafety } from '../domain/removal-order.js';
 import {
+  ceilToSecond,
   colorStates,
   deploymentRef,
   formatDrainStarted,
@@ -56,12 +81,26 @@ export type Action =
   | { type: 'promote'; service: string; resourceVersion?: string; from?: string; to: string; deployment: DeploymentRef }
   /** rainbow.dev/pending-color names the color the Service already serves: drop the annotation. */
   | { type: 'clear-pending'; service: string; resourceVersion?: string; color: string }
-  /** Write rainbow.dev/drain-started=`at` (RFC 3339); `replaces` is an unusable value being overwritten. */
-  | { type: 'stamp-drain-started'; color: string; deployment: DeploymentRef; at: Date; replaces?: string }
+  /**
+   * Write rainbow.dev/drain-started=`at` (RFC 3339); `replaces` is an unusable value being
+   * overwritten; `annotations`, the color's record-color written in the same patch; `uninstalled`:
+   * the color drains because its app was uninstalled.
+   */
+  | { type: 'stamp-drain-started'; color: string; deployment: DeploymentRef; at: Date; replaces?: string; annotations?: Record<string, string | null>; uninstalled?: boolean }
+  /** Write (or, null, remove) the controller's own annotations on a color's Deployment: what a restart must not forget. */
+  | { type: 'record-color'; color: string; deployment: DeploymentRef; annotations: Record<string, string | null>; finalizers?: string[] }
+  /** The color's app is uninstalled and the color drains (or is kept): an AppUninstalled Event, once per color and uninstall (`key`). */
+  | { type: 'announce-uninstall'; color: string; deployment: DeploymentRef; key: string; message: string }
   /** A serving or pending color carries a drain-started from an earlier time out of service: drop it. */
   | { type: 'clear-drain-started'; color: string; deployment: DeploymentRef; value: string }
-  /** Delete the color's Deployment; `force`: set rainbow.dev/force-delete=true first. */
-  | { type: 'delete'; color: string; deployment: DeploymentRef; reason: DeleteReason; force: boolean; message: string; connections?: number }
+  /**
+   * Delete the color's Deployment; `force`: set rainbow.dev/force-delete=true first. `finalizers`
+   * are its finalizers as read (with `resourceVersion`): the controller adds its own
+   * (FINALIZER_DELETED_PREFIX + reason) in the same patch, and removes it once the Deleted Event is recorded.
+   */
+  | { type: 'delete'; color: string; deployment: DeploymentRef; reason: DeleteReason; force: boolean; message: string; connections?: number; finalizers?: string[]; resourceVersion?: string }
+  /** A Deployment the controller deleted and is `deleting` with its finalizer: record the Deleted Event (once), then let it go (`finalizers`: the rest). */
+  | { type: 'finish-delete'; color: string; deployment: DeploymentRef; reason: DeleteReason; finalizers: string[] }
   /** Ask this color's pods for their connections in this round. */
   | { type: 'ask-pods'; color: string; deployment: DeploymentRef }
   /** Write controller.kubernetes.io/pod-deletion-cost on these pods of a draining color (their connection counts). */
@@ -101,11 +140,10 @@ export function planApp(input: PlanInput): Action[] {
 
 /** planApp with the states it was computed from (the loop uses both; `status` only the states). */
 export function planAppDetailed(input: PlanInput): { actions: Action[]; colors: AppColors } {
-  const { app, namespace, now } = input;
+  const { app, namespace } = input;
   const services = input.services.filter((s) => appOf(s) === app);
   const deployments = input.deployments.filter((d) => appOf(d) === app);
   const colors = colorStates(input);
-  const { settings } = colors;
   const actions: Action[] = colors.warnings.map((message) => ({ type: 'warn', message }));
 
   // 1. Promotions: fast path, decided from the Services and the pending color's Deployment only.
@@ -126,10 +164,70 @@ export function planAppDetailed(input: PlanInput): { actions: Action[]; colors: 
     actions.push(a);
   }
 
-  // 2. Per color: stamps, stale stamps, probes and deletions.
+  // 2. Per color: stamps, stale stamps, probes and deletions, then what to record on it.
   for (const c of colors.colors) {
     const d = c.deployment ? deploymentOfColor(deployments, app, c.color) : undefined;
-    if (!d || !c.deployment || c.state === 'deleting') continue;
+    if (!d || !c.deployment) continue;
+    const ours = (d.metadata?.finalizers ?? []).filter((f) => f.startsWith(FINALIZER_DELETED_PREFIX));
+    const rest = (d.metadata?.finalizers ?? []).filter((f) => !f.startsWith(FINALIZER_DELETED_PREFIX));
+    if (c.state === 'deleting') {
+      const reason = ours.map((f) => f.slice(FINALIZER_DELETED_PREFIX.length)).find((r): r is DeleteReason => r === 'drained' || r === 'max-drain');
+      if (reason) actions.push({ type: 'finish-delete', color: c.color, deployment: c.deployment, reason, finalizers: rest });
+      continue;
+    }
+    // A finalizer left by a delete that did not happen (refused, and the controller stopped before removing it).
+    if (ours.length > 0) actions.push({ type: 'record-color', color: c.color, deployment: c.deployment, annotations: {}, finalizers: rest });
+    // The writes guarded by the resourceVersion read (restore, shrink, delete) go first: any other
+    // write of the Deployment before them would move it. Nothing is tidied on a color that goes now.
+    const steps = colorSteps({ ...c, deployment: c.deployment }, d, colors, input);
+    const deleting = steps.some((a) => a.type === 'delete');
+    const guarded = (a: Action) => (a.type === 'announce-uninstall' ? 0 : 'resourceVersion' in a && a.resourceVersion !== undefined ? 1 : 2);
+    const own = steps.filter((a) => !(deleting && a.type === 'clear-drain-forecast')).sort((a, b) => guarded(a) - guarded(b));
+    const record = recordFor(c, d, colors, input);
+    const stamp = own.find((a): a is Extract<Action, { type: 'stamp-drain-started' }> => a.type === 'stamp-drain-started');
+    if (record && stamp) stamp.annotations = record;
+    else if (record && !own.some((a) => a.type === 'delete')) own.push({ type: 'record-color', color: c.color, deployment: c.deployment, annotations: record });
+    actions.push(...own);
+  }
+  return { actions, colors };
+}
+
+/**
+ * The annotations to write on a color's Deployment so that a restarted controller decides as this
+ * one would (see the header); undefined when nothing changes.
+ */
+function recordFor(c: ColorStatus, d: V1Deployment, colors: AppColors, input: PlanInput): Record<string, string | null> | undefined {
+  const out: Record<string, string | null> = {};
+  const has = (k: string) => annotationOf(d, k) !== undefined;
+  if (c.state === 'serving' && !c.servedAt && colors.unselectiveServices.length === 0) out[ANNOTATION_SERVED_AT] = formatDrainStarted(input.now);
+  if (!colors.noService && c.state !== 'new') {
+    const settings = formatDrainSettings(colors.settings);
+    if (annotationOf(d, ANNOTATION_DRAIN_SETTINGS) !== settings) out[ANNOTATION_DRAIN_SETTINGS] = settings;
+  }
+  if (colors.uninstall) {
+    if (!has(ANNOTATION_NO_SERVICE_SINCE)) out[ANNOTATION_NO_SERVICE_SINCE] = formatDrainStarted(colors.uninstall.noServiceSince);
+  } else if (!colors.noService && has(ANNOTATION_NO_SERVICE_SINCE)) {
+    out[ANNOTATION_NO_SERVICE_SINCE] = null;
+  }
+  const onTheWayOut = c.state === 'draining' || c.state === 'drained';
+  if (!onTheWayOut) {
+    if (has(ANNOTATION_ZERO_SINCE)) out[ANNOTATION_ZERO_SINCE] = null;
+  } else if (input.drainRound && c.observation) {
+    const zero = c.observation.unknown === undefined && c.observation.lastCount === 0 ? c.observation.zeroSince : undefined;
+    const value = zero ? formatDrainStarted(ceilToSecond(zero)) : undefined;
+    if (value !== undefined && annotationOf(d, ANNOTATION_ZERO_SINCE) !== value) out[ANNOTATION_ZERO_SINCE] = value;
+    if (value === undefined && has(ANNOTATION_ZERO_SINCE)) out[ANNOTATION_ZERO_SINCE] = null;
+  }
+  return Object.keys(out).length > 0 ? out : undefined;
+}
+
+/** One color's steps: probe, stamp or clear drain-started, restore, delete, shrink. */
+function colorSteps(c: ColorStatus & { deployment: DeploymentRef }, d: V1Deployment, colors: AppColors, input: PlanInput): Action[] {
+  const { now } = input;
+  const { settings } = colors;
+  const actions: Action[] = [];
+  const uninstalled = colors.uninstall?.uninstalled === true;
+  {
     const raw = annotationOf(d, ANNOTATION_DRAIN_STARTED);
     const ds = parseDrainStarted(raw);
 
@@ -138,20 +236,38 @@ export function planAppDetailed(input: PlanInput): { actions: Action[]; colors: 
     const forecast = annotationOf(d, ANNOTATION_DRAIN_FORECAST);
     if (forecast !== undefined && c.state !== 'draining') actions.push({ type: 'clear-drain-forecast', color: c.color, deployment: c.deployment, value: forecast });
 
-    if (c.state === 'new') continue; // not released yet: counted, never stamped or deleted
+    if (c.state === 'new') return actions; // not released yet: counted, never stamped or deleted
     if (c.state === 'serving' || c.state === 'pending') {
+      // The restore first: it carries the resourceVersion read, which any other write would move.
+      const back = restoreStep(c, d);
+      if (back) actions.push(back);
       if (raw !== undefined && colors.unselectiveServices.length === 0) {
         actions.push({ type: 'clear-drain-started', color: c.color, deployment: c.deployment, value: raw });
       }
-      const back = restoreStep(c, d);
-      if (back) actions.push(back);
-      continue;
+      return actions;
     }
-    // Previous colors (kept, draining, drained). Without a Service nothing is known to serve.
-    if (colors.noService) continue;
+    // Previous colors (kept, draining, drained). Without a Service nothing is known to serve,
+    // unless the app is uninstalled.
+    if (colors.noService && !uninstalled) return actions;
+    if (uninstalled) {
+      const since = formatDrainStarted(colors.uninstall!.noServiceSince);
+      const then =
+        c.state === 'kept'
+          ? `is kept (${ANNOTATION_ON_UNINSTALL}: keep)`
+          : `drains like a previous color, none kept: deleted once it has read 0 connections for ${formatDuration(settings.drainGraceSeconds)}, or after max-drain ${formatDuration(settings.maxDrainSeconds)} at the latest`;
+      actions.push({
+        type: 'announce-uninstall',
+        color: c.color,
+        deployment: c.deployment,
+        key: `uninstalled:${since}`,
+        message: `app ${colors.app} is uninstalled: no Service labelled rainbow.dev/app=${colors.app} since ${since}; color ${c.color} ${then}`,
+      });
+    }
 
     if (!ds.at) {
-      const stamp: Action = { type: 'stamp-drain-started', color: c.color, deployment: c.deployment, at: now };
+      // An uninstalled app's colors stopped serving when its last Service went.
+      const at = uninstalled && !ds.malformed ? colors.uninstall!.noServiceSince : now;
+      const stamp: Action = { type: 'stamp-drain-started', color: c.color, deployment: c.deployment, at, ...(uninstalled ? { uninstalled: true } : {}) };
       if (ds.malformed) {
         stamp.replaces = raw;
         actions.push({
@@ -161,7 +277,7 @@ export function planAppDetailed(input: PlanInput): { actions: Action[]; colors: 
         });
       }
       actions.push(stamp);
-      continue; // stamp first; decide on a later round
+      return actions; // stamp first; decide on a later round
     }
     if (ds.at.getTime() - now.getTime() > FUTURE_TOLERANCE_MS) {
       actions.push({
@@ -173,7 +289,7 @@ export function planAppDetailed(input: PlanInput): { actions: Action[]; colors: 
     if (c.state === 'kept') {
       const back = restoreStep(c, d);
       if (back) actions.push(back);
-      continue;
+      return actions;
     }
 
     if (c.state === 'drained' && c.deletableAt && c.deletableAt.getTime() <= now.getTime()) {
@@ -185,9 +301,10 @@ export function planAppDetailed(input: PlanInput): { actions: Action[]; colors: 
         reason: 'drained',
         force: false,
         connections: 0,
+        ...finalizersOf(d),
         message: `color ${c.color} has read 0 established connections since ${formatDrainStarted(since)} (drain-grace ${formatDuration(settings.drainGraceSeconds)}); deleting Deployment ${c.deployment.name}`,
       });
-      continue;
+      return actions;
     }
     if (c.drainDeadline && c.drainDeadline.getTime() <= now.getTime()) {
       const out = (now.getTime() - ds.at.getTime()) / 1000;
@@ -204,17 +321,24 @@ export function planAppDetailed(input: PlanInput): { actions: Action[]; colors: 
         deployment: c.deployment,
         reason: 'max-drain',
         force: true,
+        ...finalizersOf(d),
         message:
           `color ${c.color} has been out of service since ${raw!.trim()} (${formatDuration(out)}), past max-drain ${formatDuration(settings.maxDrainSeconds)}, ` +
           `with ${holding}; deleting Deployment ${c.deployment.name} anyway (${holding.startsWith('0 ') ? 'nothing to cut' : 'open connections are cut'})`,
       };
       if (obs?.lastCount !== undefined && obs.unknown === undefined) a.connections = obs.lastCount;
       actions.push(a);
-      continue;
+      return actions;
     }
     if (input.drainRound) actions.push(...shrinkSteps(c, d, settings, now));
   }
-  return { actions, colors };
+  return actions;
+}
+
+/** A delete's view of the Deployment's finalizers, with the resourceVersion they were read at. */
+function finalizersOf(d: V1Deployment): { finalizers: string[]; resourceVersion?: string } {
+  const rv = d.metadata?.resourceVersion;
+  return { finalizers: (d.metadata?.finalizers ?? []).filter((f) => !f.startsWith(FINALIZER_DELETED_PREFIX)), ...(rv ? { resourceVersion: rv } : {}) };
 }
 
 /** The deletion cost the controller writes for a pod with `connections` (an int32, as Kubernetes reads it). */
@@ -386,7 +510,7 @@ export function planForecasts(input: ForecastInput): { forecasts: ColorForecast[
   const { colors, now } = input;
   const forecasts: ColorForecast[] = [];
   const actions: Action[] = [];
-  if (colors.noService) return { forecasts, actions };
+  if (colors.noService && !colors.uninstall?.uninstalled) return { forecasts, actions };
   for (const c of colors.colors) {
     if (c.state !== 'draining' || !c.deployment || !c.drainStartedAt) continue;
     if (c.drainDeadline && c.drainDeadline.getTime() <= now.getTime()) continue;

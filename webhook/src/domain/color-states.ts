@@ -5,9 +5,29 @@
 //  - a color that serves no Service and is pending for none is "previous" once it served or is
 //    older than the serving one; the newest `keep-colors` previous colors are kept;
 //  - a previous color that has read 0 connections since zeroSince is drained, deletable
-//    drain-grace after the later of zeroSince and drain-started; past max-drain it has a deadline.
+//    drain-grace after the later of zeroSince and drain-started; past max-drain it has a deadline;
+//  - an app that served once (a color carries rainbow.dev/served-at or drain-started) and has had
+//    no Service for UNINSTALL_GRACE_SECONDS since rainbow.dev/no-service-since is uninstalled:
+//    every color that existed then is a previous color, none is kept (nothing can roll back to it)
+//    unless it says rainbow.dev/on-uninstall: keep, and the settings are the ones the controller
+//    kept on the Deployments (rainbow.dev/drain-settings). A color deployed after the Service went
+//    is `new`, as is every color of an app that never served.
 import type { V1Deployment, V1Service } from '@kubernetes/client-node';
-import { ANNOTATION_DRAIN_GRACE, ANNOTATION_DRAIN_STARTED, ANNOTATION_KEEP_COLORS, ANNOTATION_MAX_DRAIN, ANNOTATION_PENDING_COLOR, ANNOTATION_SHRINK, DEFAULTS } from './contract.js';
+import {
+  ANNOTATION_DRAIN_GRACE,
+  ANNOTATION_DRAIN_STARTED,
+  ANNOTATION_KEEP_COLORS,
+  ANNOTATION_MAX_DRAIN,
+  ANNOTATION_NO_SERVICE_SINCE,
+  ANNOTATION_ON_UNINSTALL,
+  ANNOTATION_PENDING_COLOR,
+  ANNOTATION_SERVED_AT,
+  ANNOTATION_SHRINK,
+  ANNOTATION_ZERO_SINCE,
+  DEFAULTS,
+  UNINSTALL_GRACE_SECONDS,
+} from './contract.js';
+import { onUninstall, persistedDrainSettings } from './drain-settings.js';
 import { appOf, colorOfDeployment, colorOfService, deploymentOfColor, desiredReplicas, isDeploymentAvailable, readServiceSettings, shrunkFrom } from './availability.js';
 import { annotationOf, isBeingDeleted, toDate } from './objects.js';
 import type { RemovalRank } from './removal-order.js';
@@ -44,15 +64,23 @@ export const COLOR_STATE_MEANINGS = {
   serving: 'a Service selects it',
   pending: 'a Service waits for it (rainbow.dev/pending-color) until it is Available',
   new: 'deployed, but no Service has selected or asked for it yet; never stamped or deleted',
-  draining: 'served before; its pods still hold connections (or have not been counted yet)',
-  drained: 'served before; no pod holds a connection; deleted drain-grace after that',
-  kept: 'served before and among the newest keep-colors: left running as a rollback target',
+  draining: 'served before (or its app was uninstalled: "draining (app uninstalled)"); its pods still hold connections (or have not been counted yet)',
+  drained: 'served before (or its app was uninstalled); no pod holds a connection; deleted drain-grace after that',
+  kept: `served before and among the newest keep-colors: left running as a rollback target (of an uninstalled app: only with ${ANNOTATION_ON_UNINSTALL}: keep)`,
   deleting: 'its Deployment is being deleted',
 } as const;
 
 export type ColorState = keyof typeof COLOR_STATE_MEANINGS;
 
 export const COLOR_STATES = Object.keys(COLOR_STATE_MEANINGS) as readonly ColorState[];
+
+/** What `rainbow status` adds to the state of a color of an uninstalled app. */
+export const UNINSTALLED_QUALIFIER = 'app uninstalled';
+
+/** The state as `rainbow status` and the dashboard show it: `draining (app uninstalled)` for a color of an uninstalled app. */
+export function stateLabel(state: ColorState, appUninstalled: boolean): string {
+  return appUninstalled && (state === 'draining' || state === 'drained' || state === 'kept') ? `${state} (${UNINSTALLED_QUALIFIER})` : state;
+}
 
 /** The states as an aligned list for a help text. */
 export function colorStatesHelp(indent = '  '): string {
@@ -90,6 +118,8 @@ export interface PlanInput {
    * a rollback), before its drain-started stamp is written.
    */
   served?: ReadonlySet<string>;
+  /** How long an app must be without a Service before it counts as uninstalled (default UNINSTALL_GRACE_SECONDS). */
+  uninstallGraceSeconds?: number;
   /**
    * `drain` was probed just now, in this drain round: only then are deletion costs written and
    * colors shrunk (a reconcile between rounds plans with counts up to an interval old, and
@@ -116,6 +146,10 @@ export interface ColorStatus {
   pendingServices: string[];
   /** The Deployment's valid drain-started, if any. */
   drainStartedAt?: Date;
+  /** The Deployment's valid rainbow.dev/served-at: when the controller first saw it serve. */
+  servedAt?: Date;
+  /** The Deployment's valid rainbow.dev/zero-since (what a restarted controller resumes a 0-streak from). */
+  zeroSinceAnnotation?: Date;
   /** drain-started + max-drain, for a previous color that is not kept. */
   drainDeadline?: Date;
   /** When a drained color may go: the later of zeroSince and drain-started, plus drain-grace. */
@@ -130,10 +164,24 @@ export interface AppColors {
   /** Newest previous colors first: serving, then pending, then the others newest first. */
   colors: ColorStatus[];
   warnings: string[];
-  /** The app has no Service: nothing is known to serve, so the controller does nothing. */
+  /**
+   * The app has no Service: nothing is known to serve, so the controller does nothing — unless it
+   * served once and has been without one for the uninstall grace (`uninstall`).
+   */
   noService: boolean;
+  /** An app that served once and has no Service now. */
+  uninstall?: UninstallState;
   /** A Service selects the app without a color: every color serves it, nothing is cleaned up. */
   unselectiveServices: string[];
+}
+
+export interface UninstallState {
+  /** The earliest rainbow.dev/no-service-since of its Deployments, or `now` when none has one yet. */
+  noServiceSince: Date;
+  /** noServiceSince + the uninstall grace: from then on the app counts as uninstalled. */
+  uninstallAt: Date;
+  /** now >= uninstallAt: its colors drain. */
+  uninstalled: boolean;
 }
 
 /** drain-started in the future by more than this is reported (clock skew or a hand-written value). */
@@ -181,6 +229,16 @@ export function parseDrainStarted(raw: string | undefined): { value?: string; at
   return at ? { value: raw, at, malformed: false } : { value: raw, malformed: true };
 }
 
+/** An RFC 3339 annotation the controller writes (served-at, zero-since, no-service-since) as a time; anything else is ignored. */
+export function parseTimeAnnotation(raw: string | undefined): Date | undefined {
+  return parseDrainStarted(raw).at;
+}
+
+/** `at` rounded up to the whole second, as zero-since is written (a restarted controller never counts a 0-streak as longer than it was). */
+export function ceilToSecond(at: Date): Date {
+  return new Date(Math.ceil(at.getTime() / 1000) * 1000);
+}
+
 /** The RFC 3339 form the controller writes (whole seconds, UTC). */
 export function formatDrainStarted(at: Date): string {
   return at.toISOString().replace(/\.\d{3}Z$/, 'Z');
@@ -206,7 +264,30 @@ export function colorStates(input: PlanInput): AppColors {
   const { app, namespace } = input;
   const services = input.services.filter((s) => appOf(s) === app);
   const deployments = input.deployments.filter((d) => appOf(d) === app);
-  const { settings, warnings } = appSettings(services);
+  const noService = services.length === 0;
+  const live = deployments.filter((d) => !isBeingDeleted(d));
+  // Did the app ever serve? Only then can it be uninstalled; an app deployed ahead of its first
+  // Service is not (its colors are new).
+  const servedOnce =
+    deployments.some((d) => parseTimeAnnotation(annotationOf(d, ANNOTATION_SERVED_AT)) || parseTimeAnnotation(annotationOf(d, ANNOTATION_DRAIN_STARTED))) ||
+    deployments.some((d) => {
+      const c = colorOfDeployment(d);
+      return c !== undefined && input.served?.has(c);
+    });
+  let uninstall: UninstallState | undefined;
+  if (noService && servedOnce && live.length > 0) {
+    const stamps = live.map((d) => parseTimeAnnotation(annotationOf(d, ANNOTATION_NO_SERVICE_SINCE))).filter((t): t is Date => t !== undefined);
+    const since = stamps.length > 0 ? new Date(Math.min(...stamps.map((t) => t.getTime()))) : input.now;
+    const at = new Date(since.getTime() + (input.uninstallGraceSeconds ?? UNINSTALL_GRACE_SECONDS) * 1000);
+    uninstall = { noServiceSince: since, uninstallAt: at, uninstalled: input.now.getTime() >= at.getTime() };
+  }
+  const uninstalled = uninstall?.uninstalled === true;
+  // With a Service its annotations say; without one, what the controller kept on the Deployments.
+  // Nothing can roll back to a color of an uninstalled app, so none is kept for that.
+  const fromServices = noService ? undefined : appSettings(services);
+  const kept = noService ? persistedDrainSettings(live) : undefined;
+  const settings: AppSettings = fromServices?.settings ?? { ...kept!.settings, ...(uninstalled ? { keepColors: 0 } : {}) };
+  const warnings = [...(fromServices?.warnings ?? kept!.warnings)];
 
   const serving = new Map<string, string[]>();
   const pending = new Map<string, string[]>();
@@ -225,9 +306,15 @@ export function colorStates(input: PlanInput): AppColors {
         `(no rainbow.dev/color in spec.selector): every color serves, so no color is cleaned up`,
     );
   }
-  const noService = services.length === 0;
-  if (noService && deployments.length > 0) {
+  if (noService && deployments.length > 0 && !uninstall) {
     warnings.push(`app ${app} has Deployments but no Service labelled rainbow.dev/app=${app}: nothing is known to serve, so no color is cleaned up`);
+  }
+  if (uninstall && !uninstalled) {
+    warnings.push(
+      `app ${app} has had no Service since ${formatDrainStarted(uninstall.noServiceSince)}: unless one labelled rainbow.dev/app=${app} comes back by ` +
+        `${formatDrainStarted(uninstall.uninstallAt)}, it counts as uninstalled and its colors drain and are deleted once drained ` +
+        `(to keep one: kubectl annotate deployment <name> ${ANNOTATION_ON_UNINSTALL}=keep)`,
+    );
   }
 
   const names = new Set<string>();
@@ -260,6 +347,10 @@ export function colorStates(input: PlanInput): AppColors {
       if (created) status.createdAt = created;
       const ds = parseDrainStarted(annotationOf(d, ANNOTATION_DRAIN_STARTED));
       if (ds.at) status.drainStartedAt = ds.at;
+      const served = parseTimeAnnotation(annotationOf(d, ANNOTATION_SERVED_AT));
+      if (served) status.servedAt = served;
+      const zero = parseTimeAnnotation(annotationOf(d, ANNOTATION_ZERO_SINCE));
+      if (zero) status.zeroSinceAnnotation = zero;
     }
     const obs = input.drain.get(color);
     if (obs) status.observation = obs;
@@ -273,10 +364,12 @@ export function colorStates(input: PlanInput): AppColors {
 
   // Which of the other colors are previous ones (served once; candidates for keep/drain/delete)
   // and which are new (deployed ahead of their switch): a color is previous if it carries a
-  // drain-started stamp, if the caller saw it serve, or if its Deployment is older than every
-  // serving color's (an earlier release). A color as new as the serving one or newer, never seen
-  // serving, is `new` and left alone; with no serving Deployment to compare with, unstamped colors
-  // are new too (nothing is deleted that cannot be placed in time).
+  // drain-started stamp, if it was seen serving (rainbow.dev/served-at, or by the caller), or if
+  // its Deployment is older than every serving color's (an earlier release). A color as new as the
+  // serving one or newer, never seen serving, is `new` and left alone; with no serving Deployment
+  // to compare with, unstamped colors are new too (nothing is deleted that cannot be placed in
+  // time) — except in an uninstalled app, where every color that existed when its last Service
+  // went is on its way out.
   const servingCreated = colors
     .filter((c) => c.state === 'serving' && c.createdAt)
     .map((c) => c.createdAt!.getTime());
@@ -284,7 +377,8 @@ export function colorStates(input: PlanInput): AppColors {
   for (const c of colors) {
     if (c.state !== 'draining') continue;
     const earlier = oldestServing !== undefined && c.createdAt !== undefined && c.createdAt.getTime() < oldestServing;
-    if (!c.drainStartedAt && !input.served?.has(c.color) && !earlier) c.state = 'new';
+    const leftBehind = uninstalled && c.createdAt !== undefined && c.createdAt.getTime() <= uninstall!.noServiceSince.getTime();
+    if (!c.drainStartedAt && !c.servedAt && !input.served?.has(c.color) && !earlier && !leftBehind) c.state = 'new';
   }
 
   // Previous colors: the most recently out of service first (drain-started, then creation time);
@@ -294,8 +388,13 @@ export function colorStates(input: PlanInput): AppColors {
   const byAge = [...previous].sort(
     (a, b) => outOfService(b) - outOfService(a) || (b.createdAt?.getTime() ?? 0) - (a.createdAt?.getTime() ?? 0) || a.color.localeCompare(b.color),
   );
+  const keptOnUninstall = (c: ColorStatus): boolean => {
+    const { keep, warning } = onUninstall(deploymentOfColor(deployments, app, c.color));
+    if (warning) warnings.push(warning);
+    return keep;
+  };
   byAge.forEach((c, i) => {
-    if (i < settings.keepColors) {
+    if (uninstalled ? keptOnUninstall(c) : i < settings.keepColors) {
       c.state = 'kept';
       return;
     }
@@ -318,7 +417,9 @@ export function colorStates(input: PlanInput): AppColors {
       (b.createdAt?.getTime() ?? 0) - (a.createdAt?.getTime() ?? 0) ||
       a.color.localeCompare(b.color),
   );
-  return { app, namespace, settings, colors, warnings, noService, unselectiveServices };
+  const result: AppColors = { app, namespace, settings, colors, warnings, noService, unselectiveServices };
+  if (uninstall) result.uninstall = uninstall;
+  return result;
 }
 
 /** A probe's result for one color: the sum of the pods' counts, or why it is incomplete. */
@@ -336,7 +437,7 @@ export interface ProbeResult {
  * every probe reads 0; an incomplete probe (unknown) or any connection resets it. If the clock
  * went backwards past zeroSince, the count restarts at `now` (never earlier than what was seen).
  */
-export function nextObservation(prev: DrainObservation | undefined, probe: ProbeResult, now: Date): DrainObservation {
+export function nextObservation(prev: DrainObservation | undefined, probe: ProbeResult, now: Date, persistedZeroSince?: Date): DrainObservation {
   const next: DrainObservation = { lastCount: probe.count, observedAt: now };
   if (probe.pods) next.pods = probe.pods;
   if (probe.unknown !== undefined) {
@@ -344,7 +445,9 @@ export function nextObservation(prev: DrainObservation | undefined, probe: Probe
     return next;
   }
   if (probe.count !== 0) return next;
-  const carried = prev && prev.unknown === undefined && prev.lastCount === 0 ? prev.zeroSince : undefined;
+  // Without a previous observation (a restarted controller, a new leader) the 0-streak resumes
+  // from rainbow.dev/zero-since, which the controller that saw it start wrote.
+  const carried = prev ? (prev.unknown === undefined && prev.lastCount === 0 ? prev.zeroSince : undefined) : persistedZeroSince;
   next.zeroSince = carried && carried.getTime() <= now.getTime() ? carried : now;
   return next;
 }

@@ -1,6 +1,7 @@
 // Rendering `rainbow status` (pure): a kubectl-like table per app, or a stable JSON document.
 import { cssColor } from '../domain/contract.js';
 import { describePublishedForecast } from '../domain/forecast-annotation.js';
+import { formatDrainStarted, stateLabel } from '../domain/color-states.js';
 import type { AppStatus, ColorRow, StatusReport } from './model.js';
 
 /** JSON document's apiVersion/kind; bump the version on an incompatible change. */
@@ -101,7 +102,10 @@ function table(rows: string[][]): string[] {
   );
 }
 
-function serviceSummary(app: AppStatus): string {
+function serviceSummary(app: AppStatus, now: Date): string {
+  const u = app.uninstall;
+  if (u?.uninstalled) return `no Service since ${formatDrainStarted(u.noServiceSince)}: app uninstalled, its colors drain`;
+  if (u) return `no Service since ${formatDrainStarted(u.noServiceSince)}: counts as uninstalled in ${humanDuration(Math.max(0, Math.ceil((u.uninstallAt.getTime() - now.getTime()) / 1000)))} unless one comes back`;
   if (app.services.length === 0) return 'no Service';
   const parts = app.services.map((s) => `${s.name} → ${s.color ?? '(any color)'}${s.pendingColor ? ` (pending ${s.pendingColor})` : ''}`);
   return `${app.services.length === 1 ? 'Service' : 'Services'} ${parts.join(', ')}`;
@@ -119,14 +123,14 @@ export function formatApp(app: AppStatus, opts: TableOptions & { now: Date }): s
   const header = ['COLOR', 'STATE', 'READY', 'CONNECTIONS', 'AGE', 'DRAIN-LEFT', 'FORECAST'];
   const rows = app.colors.map((c) => [
     opts.swatch ? `${swatch(c.color)} ${c.color}` : c.color,
-    c.state,
+    stateLabel(c.state, app.uninstall?.uninstalled === true),
     readyCell(c),
     c.connectionsError !== undefined ? '?' : c.connections !== undefined ? String(c.connections) : '-',
     c.createdAt ? humanDuration((opts.now.getTime() - c.createdAt.getTime()) / 1000) : '-',
     drainLeftCell(c, opts.now),
     forecastText(c, opts.now) ?? '-',
   ]);
-  const lines = [`${app.namespace}/${app.app}: ${serviceSummary(app)}`];
+  const lines = [`${app.namespace}/${app.app}: ${serviceSummary(app, opts.now)}`];
   lines.push(...(rows.length > 0 ? table([header, ...rows]) : ['(no colors)']));
   for (const c of app.colors) if (c.connectionsError !== undefined) lines.push(`? ${c.color}: ${c.connectionsError}`);
   for (const w of app.warnings) lines.push(`warning: ${w}`);
@@ -170,6 +174,7 @@ export function statusDocument(report: StatusReport) {
       namespace: a.namespace,
       app: a.app,
       settings: { keepColors: a.settings.keepColors, drainGraceSeconds: a.settings.drainGraceSeconds, maxDrainSeconds: a.settings.maxDrainSeconds, shrink: a.settings.shrink },
+      uninstall: a.uninstall ? { noServiceSince: a.uninstall.noServiceSince.toISOString(), uninstallAt: a.uninstall.uninstallAt.toISOString(), uninstalled: a.uninstall.uninstalled } : null,
       services: a.services.map((s) => ({ name: s.name, color: s.color ?? null, pendingColor: s.pendingColor ?? null })),
       colors: a.colors.map((c) => {
         const left = drainLeftSeconds(c, now);
@@ -177,6 +182,7 @@ export function statusDocument(report: StatusReport) {
           color: c.color,
           css: c.css ?? null,
           state: c.state,
+          stateLabel: stateLabel(c.state, a.uninstall?.uninstalled === true),
           deployment: c.deployment ?? null,
           readyReplicas: c.readyReplicas,
           desiredReplicas: c.desiredReplicas,

@@ -2,7 +2,7 @@
 // states, with one probe's connection counts in place of the controller's history.
 import type { V1Deployment, V1Service } from '@kubernetes/client-node';
 import { ANNOTATION_DRAIN_FORECAST, ANNOTATION_PENDING_COLOR, cssColor } from '../domain/contract.js';
-import { colorStates, type AppSettings, type ColorState, type DrainObservation, type ProbeResult } from '../domain/color-states.js';
+import { colorStates, type AppSettings, type ColorState, type DrainObservation, type ProbeResult, type UninstallState } from '../domain/color-states.js';
 import { appOf, colorOfService, deploymentOfColor } from '../domain/availability.js';
 import { parseForecastAnnotation, type PublishedForecast } from '../domain/forecast-annotation.js';
 import { annotationOf } from '../domain/objects.js';
@@ -43,6 +43,8 @@ export interface AppStatus {
   services: ServiceRow[];
   colors: ColorRow[];
   warnings: string[];
+  /** The app served once and has no Service now: when that was seen, and when (or since when) it counts as uninstalled. */
+  uninstall?: UninstallState;
 }
 
 export interface StatusReport {
@@ -97,6 +99,7 @@ export function buildStatus(input: StatusInput): StatusReport {
     apps.push({
       namespace,
       app,
+      ...(states.uninstall ? { uninstall: states.uninstall } : {}),
       settings: states.settings,
       services: services
         .map((s) => {

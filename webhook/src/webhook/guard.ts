@@ -28,6 +28,7 @@ import { allowed, denied, withWarnings, type Decision } from '../admission/respo
 import { appOf, colorOfService, deploymentOfColor, desiredReplicas, readServiceSettings } from '../domain/availability.js';
 import { appSettings, parseDrainStarted } from '../domain/color-states.js';
 import { formatDuration } from '../domain/durations.js';
+import { persistedDrainSettings } from '../domain/drain-settings.js';
 import {
   appAndColor,
   classifyGuardRequest,
@@ -396,8 +397,9 @@ function drainState(
   appServices: V1Service[],
   now: Date,
 ): { past?: string; warnings: string[] } {
-  // The controller's rule for several Services: the longest max-drain counts.
-  const maxDrain = appSettings(appServices).settings.maxDrainSeconds;
+  // The controller's rule for several Services: the longest max-drain counts. Without a Service
+  // (an uninstalled app), the one the controller kept on the color's Deployment, as it does.
+  const maxDrain = appServices.length > 0 ? appSettings(appServices).settings.maxDrainSeconds : persistedDrainSettings(colorObject ? [colorObject] : []).settings.maxDrainSeconds;
   const warnings = appServices.map((svc) => readServiceSettings(svc).warnings[ANNOTATION_MAX_DRAIN]).filter((w): w is string => w !== undefined);
   const ds = parseDrainStarted(annotationOf(colorObject, ANNOTATION_DRAIN_STARTED));
   if (ds.malformed) {

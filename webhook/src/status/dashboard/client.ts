@@ -129,7 +129,7 @@ export const DASHBOARD_JS = String.raw`(function () {
   // ---- filter and expand -------------------------------------------------------------------
   function searchText(app) {
     var parts = [app.key, app.namespace, app.app];
-    app.colors.forEach(function (c) { parts.push(c.color, c.state, c.css || ''); });
+    app.colors.forEach(function (c) { parts.push(c.color, c.stateLabel || c.state, c.css || ''); });
     app.services.forEach(function (s) { parts.push(s.name); });
     return parts.join(' ').toLowerCase();
   }
@@ -280,7 +280,7 @@ export const DASHBOARD_JS = String.raw`(function () {
     var cells = row.cells;
     row.tr.setAttribute('data-state', c.state);
     setCell(cells.color, c.color + '|' + (c.css || ''), function (td) { td.appendChild(swatch(c.css, c.color)); td.appendChild(document.createTextNode(' ')); td.appendChild(el('code', { text: c.color })); });
-    setCell(cells.state, c.state, function (td) { td.appendChild(el('span', { className: 'state state-' + c.state, title: meanings[c.state] || '', text: c.state })); });
+    setCell(cells.state, c.stateLabel || c.state, function (td) { td.appendChild(el('span', { className: 'state state-' + c.state, title: meanings[c.state] || '', text: c.stateLabel || c.state })); });
     var ready = c.readyReplicas + '/' + c.desiredReplicas + (c.shrunkFrom !== undefined ? ' (shrunk from ' + c.shrunkFrom + ')' : '');
     setCell(cells.ready, ready, function (td) { td.textContent = ready; });
     setCell(cells.connections, JSON.stringify([c.connections, c.connectionsError]), function (td) { fillConnections(td, c); });

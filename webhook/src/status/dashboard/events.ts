@@ -67,7 +67,14 @@ export function eventsOfApp(events: readonly CoreV1Event[], app: AppObjects, lim
   return events
     .filter((e) => isRainbowEvent(e) && involvesApp(e, app))
     .map((e) => ({ e, at: eventTime(e) }))
-    .sort((a, b) => (b.at?.getTime() ?? 0) - (a.at?.getTime() ?? 0) || (b.e.metadata?.name ?? '').localeCompare(a.e.metadata?.name ?? ''))
+    // Times are whole seconds: within one, the later write first (resourceVersions grow with etcd's
+    // revisions; the controller's once-only Events have names that do not sort by time).
+    .sort(
+      (a, b) =>
+        (b.at?.getTime() ?? 0) - (a.at?.getTime() ?? 0) ||
+        (Number(b.e.metadata?.resourceVersion) || 0) - (Number(a.e.metadata?.resourceVersion) || 0) ||
+        (b.e.metadata?.name ?? '').localeCompare(a.e.metadata?.name ?? ''),
+    )
     .slice(0, Math.max(0, limit))
     .map(({ e, at }) => ({
       at: (at ?? new Date(0)).toISOString(),

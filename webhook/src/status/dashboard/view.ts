@@ -1,6 +1,6 @@
 // What the page receives (pure): a status report, the app's Events and the time, turned into the
 // JSON the browser renders, with times as ISO strings and durations already worded.
-import { COLOR_STATES, COLOR_STATE_MEANINGS, type AppSettings, type ColorState } from '../../domain/color-states.js';
+import { COLOR_STATES, COLOR_STATE_MEANINGS, stateLabel, type AppSettings, type ColorState } from '../../domain/color-states.js';
 import { drainLeftSeconds, humanDuration } from '../format.js';
 import { appKey, type AppStatus, type ColorRow, type ServiceRow, type StatusReport } from '../model.js';
 import type { EventView } from './events.js';
@@ -20,6 +20,8 @@ export interface ColorView extends Omit<ColorRow, 'createdAt' | 'drainStartedAt'
   drainLeft?: string;
   /** When the color is expected to finish draining, in words (forecast.ts); absent for colors that are not draining. */
   forecast?: string;
+  /** The state as shown, when it says more than `state`: `draining (app uninstalled)`. */
+  stateLabel?: string;
 }
 
 export interface AppView {
@@ -95,6 +97,8 @@ export function colorView(app: AppStatus, row: ColorRow, now: Date, forecast?: F
     desiredReplicas: row.desiredReplicas,
     available: row.available,
   };
+  const label = stateLabel(row.state, app.uninstall?.uninstalled === true);
+  if (label !== row.state) v.stateLabel = label;
   if (row.css) v.css = row.css;
   if (row.deployment) v.deployment = row.deployment;
   if (row.shrunkFrom !== undefined) v.shrunkFrom = row.shrunkFrom;

@@ -1,6 +1,7 @@
 // Per app: Services that select every color, colors kept past max-drain with connections, and
 // pods whose connections cannot be read, from `rainbow status`'s own counts (pure).
 import { colorOfService } from '../../domain/availability.js';
+import { stateLabel } from '../../domain/color-states.js';
 import { appKey } from '../model.js';
 import { appViews, span, type DoctorInput } from './input.js';
 import { fail, ok, unreadable, warn, type CheckResult } from './result.js';
@@ -65,7 +66,9 @@ export function checkApps(input: DoctorInput): CheckResult[] {
         ? 'every Service selects a color; connection counts not read'
         : colors.length === 0
           ? 'no colors yet'
-          : `${colors.length} color${colors.length === 1 ? '' : 's'} (${colors.map((c) => `${c.color} ${c.state}`).join(', ')}), every count read`;
+          : `${status?.uninstall?.uninstalled ? 'uninstalled (no Service): ' : ''}${colors.length} color${colors.length === 1 ? '' : 's'} (${colors
+              .map((c) => `${c.color} ${stateLabel(c.state, status?.uninstall?.uninstalled === true)}`)
+              .join(', ')}), every count read`;
       mine.push(ok('apps', check, finding));
     }
     results.push(...mine);
