@@ -24,10 +24,9 @@ import {
   ANNOTATION_SERVED_AT,
   ANNOTATION_SHRINK,
   ANNOTATION_ZERO_SINCE,
-  DEFAULTS,
   UNINSTALL_GRACE_SECONDS,
 } from './contract.js';
-import { onUninstall, persistedDrainSettings } from './drain-settings.js';
+import { mostConservative, onUninstall, persistedDrainSettings, type DrainSettings } from './drain-settings.js';
 import { appOf, colorOfDeployment, colorOfService, deploymentOfColor, desiredReplicas, isDeploymentAvailable, readServiceSettings, shrunkFrom } from './availability.js';
 import { annotationOf, isBeingDeleted, toDate } from './objects.js';
 import type { RemovalRank } from './removal-order.js';
@@ -95,13 +94,7 @@ export interface DeploymentRef {
 }
 
 /** The settings that apply to the app as a whole. */
-export interface AppSettings {
-  keepColors: number;
-  drainGraceSeconds: number;
-  maxDrainSeconds: number;
-  /** Shrink draining colors (rainbow.dev/shrink); false as soon as one Service says "false". */
-  shrink: boolean;
-}
+export type AppSettings = DrainSettings;
 
 export interface PlanInput {
   app: string;
@@ -196,12 +189,6 @@ export const FUTURE_TOLERANCE_MS = 60_000;
  */
 export function appSettings(services: readonly V1Service[]): { settings: AppSettings; warnings: string[] } {
   const warnings: string[] = [];
-  if (services.length === 0) {
-    return {
-      settings: { keepColors: DEFAULTS.keepColors, drainGraceSeconds: DEFAULTS.drainGraceSeconds, maxDrainSeconds: DEFAULTS.maxDrainSeconds, shrink: DEFAULTS.shrink },
-      warnings,
-    };
-  }
   const all = services.map((s) => {
     const r = readServiceSettings(s);
     for (const k of [ANNOTATION_KEEP_COLORS, ANNOTATION_DRAIN_GRACE, ANNOTATION_MAX_DRAIN, ANNOTATION_SHRINK] as const) {
@@ -210,15 +197,7 @@ export function appSettings(services: readonly V1Service[]): { settings: AppSett
     }
     return r.settings;
   });
-  return {
-    settings: {
-      keepColors: Math.max(...all.map((s) => s.keepColors)),
-      drainGraceSeconds: Math.max(...all.map((s) => s.drainGraceSeconds)),
-      maxDrainSeconds: Math.max(...all.map((s) => s.maxDrainSeconds)),
-      shrink: all.every((s) => s.shrink),
-    },
-    warnings,
-  };
+  return { settings: mostConservative(all), warnings };
 }
 
 /** rainbow.dev/drain-started as a time, RFC 3339 only (Date.parse would also take "Tuesday"); the guard reads it so too. */

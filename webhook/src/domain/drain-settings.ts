@@ -3,12 +3,13 @@
 // `{"keepColors":1,"drainGraceSeconds":60,"maxDrainSeconds":172800,"shrink":true}` (seconds, so
 // that nothing is rounded). Pure.
 import { ANNOTATION_DRAIN_SETTINGS, ANNOTATION_ON_UNINSTALL, DEFAULTS } from './contract.js';
-import { annotationOf, type HasMetadata } from './objects.js';
+import { annotationOf, parseJsonObject, type HasMetadata } from './objects.js';
 
 export interface DrainSettings {
   keepColors: number;
   drainGraceSeconds: number;
   maxDrainSeconds: number;
+  /** Shrink draining colors (rainbow.dev/shrink); false as soon as one source says "false". */
   shrink: boolean;
 }
 
@@ -23,15 +24,9 @@ const nonNegative = (v: unknown): v is number => typeof v === 'number' && Number
  * JSON above (every field present and of its type).
  */
 export function parseDrainSettings(raw: string | undefined): { settings?: DrainSettings; error?: string } {
-  if (raw === undefined) return {};
-  let v: unknown;
-  try {
-    v = JSON.parse(raw);
-  } catch {
-    return { error: 'not JSON' };
-  }
-  const o = v as Partial<Record<keyof DrainSettings, unknown>> | null;
-  if (!o || typeof o !== 'object' || Array.isArray(o)) return { error: 'not a JSON object' };
+  const parsed = parseJsonObject(raw);
+  if (!parsed.object) return parsed.error === undefined ? {} : { error: parsed.error };
+  const o = parsed.object as Partial<Record<keyof DrainSettings, unknown>>;
   if (!nonNegative(o.keepColors) || !Number.isInteger(o.keepColors)) return { error: 'keepColors is not a whole number ≥ 0' };
   if (!nonNegative(o.drainGraceSeconds)) return { error: 'drainGraceSeconds is not a number ≥ 0' };
   if (!nonNegative(o.maxDrainSeconds)) return { error: 'maxDrainSeconds is not a number ≥ 0' };
@@ -63,15 +58,21 @@ export function persistedDrainSettings(deployments: readonly HasMetadata[]): { s
       all.push(DEFAULT_DRAIN_SETTINGS);
     }
   }
-  if (all.length === 0) return { settings: { ...DEFAULT_DRAIN_SETTINGS }, warnings };
+  return { settings: mostConservative(all), warnings };
+}
+
+/**
+ * Several sources of the app's settings (its Services, or its Deployments' drain-settings): the
+ * most conservative value of each — the largest keep-colors, the longest drain-grace and max-drain,
+ * shrink only when all agree; the defaults when there is none.
+ */
+export function mostConservative(all: readonly DrainSettings[]): DrainSettings {
+  if (all.length === 0) return { ...DEFAULT_DRAIN_SETTINGS };
   return {
-    settings: {
-      keepColors: Math.max(...all.map((s) => s.keepColors)),
-      drainGraceSeconds: Math.max(...all.map((s) => s.drainGraceSeconds)),
-      maxDrainSeconds: Math.max(...all.map((s) => s.maxDrainSeconds)),
-      shrink: all.every((s) => s.shrink),
-    },
-    warnings,
+    keepColors: Math.max(...all.map((s) => s.keepColors)),
+    drainGraceSeconds: Math.max(...all.map((s) => s.drainGraceSeconds)),
+    maxDrainSeconds: Math.max(...all.map((s) => s.maxDrainSeconds)),
+    shrink: all.every((s) => s.shrink),
   };
 }
 

@@ -7,6 +7,7 @@
 //   {"unknown":"<reason>","computedAt":"<RFC 3339>"}
 import { formatDrainStarted, parseDrainStarted } from './color-states.js';
 import { formatForecast, type DrainForecast } from './drain-forecast.js';
+import { parseJsonObject } from './objects.js';
 
 export type PublishedForecast =
   | { kind: 'estimate'; earliest: Date; latest?: Date; deadlineFirst: boolean; remaining: number; computedAt: Date }
@@ -42,15 +43,9 @@ export function formatForecastAnnotation(p: PublishedForecast): string {
 
 /** The annotation read back: nothing when absent, `error` when it is not what formatForecastAnnotation writes. */
 export function parseForecastAnnotation(raw: string | undefined): { forecast?: PublishedForecast; error?: string } {
-  if (raw === undefined) return {};
-  let v: unknown;
-  try {
-    v = JSON.parse(raw);
-  } catch {
-    return { error: 'not JSON' };
-  }
-  if (v === null || typeof v !== 'object' || Array.isArray(v)) return { error: 'not a JSON object' };
-  const o = v as Record<string, unknown>;
+  const parsed = parseJsonObject(raw);
+  if (!parsed.object) return parsed.error === undefined ? {} : { error: parsed.error };
+  const o = parsed.object;
   const time = (key: string) => {
     const x = o[key];
     return typeof x === 'string' ? parseDrainStarted(x).at : undefined;

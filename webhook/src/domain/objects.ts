@@ -55,3 +55,19 @@ export function matchesSelector(labels: Record<string, string> | undefined, sele
   }
   return true;
 }
+
+/**
+ * An annotation that holds one JSON object (drain-settings, drain-forecast): the object, or why it
+ * is not one.
+ */
+export function parseJsonObject(raw: string | undefined): { object?: Record<string, unknown>; error?: string } {
+  if (raw === undefined) return {};
+  let v: unknown;
+  try {
+    v = JSON.parse(raw);
+  } catch {
+    return { error: 'not JSON' };
+  }
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) return { error: 'not a JSON object' };
+  return { object: v as Record<string, unknown> };
+}
