@@ -17,9 +17,10 @@
 // the controller promotes it once Available. (A Deployment created before any Service asks for it
 // is taken by the controller for a previous color: stamped, kept or deleted like one.)
 import type { V1Lease } from '@kubernetes/client-node';
-import { clients, eventually, kubectl, testNamespace } from './support/cluster.js';
+import { clients, eventually, kubectl } from './support/cluster.js';
 import { clusterHost } from './support/network.js';
-import { startWebhook, type RegisteredWebhook } from './support/webhook.js';
+import { perTest } from './support/per-test.js';
+import type { RegisteredWebhook } from './support/webhook.js';
 import { appService, colorDeployment } from '../../scripts/cluster/app-objects.js';
 import {
   connectionsOf,
@@ -29,11 +30,8 @@ import {
   openStreamTo,
   rainbowStatus,
   sleepUntil,
-  startController,
   waitAvailable,
-  watchDeletion,
   type ControllerProcess,
-  type DeletionWatch,
   type LogLine,
   type RainbowEvent,
 } from './support/controller.js';
@@ -46,43 +44,8 @@ const LEASE_DURATION_MS = 15_000; // controller/leader.ts defaults
 const LEASE_RETRY_MS = 5000;
 const APP = 'web';
 
-// --- per-test bookkeeping: every process and poller is stopped after its test, by PID ----------
-
-const stops: Array<() => Promise<unknown>> = [];
-const removals: Array<Promise<void>> = [];
-let removeNs: (() => Promise<void>) | undefined;
-
-afterEach(async () => {
-  for (const stop of stops.splice(0).reverse()) await stop().catch(() => undefined);
-  // The webhook configurations are gone (stop() unregisters them): the namespace can go; it is
-  // awaited in afterAll so that the next test starts at once.
-  if (removeNs) removals.push(removeNs());
-  removeNs = undefined;
-});
-afterAll(async () => {
-  await Promise.all(removals);
-});
-
-async function namespace(prefix: string): Promise<string> {
-  const ns = await testNamespace(prefix);
-  removeNs = ns.remove;
-  return ns.name;
-}
-function controller(ns: string, identity: string): ControllerProcess {
-  const c = startController(ns, identity);
-  stops.push(() => c.stop());
-  return c;
-}
-async function webhookIn(ns: string): Promise<RegisteredWebhook> {
-  const w = await startWebhook(ns);
-  stops.push(() => w.stop());
-  return w;
-}
-function deletionOf(ns: string, color: string): DeletionWatch {
-  const w = watchDeletion(ns, `${APP}-${color}`);
-  stops.push(async () => w.stop());
-  return w;
-}
+// Every process and poller is stopped after its test, by PID (support/per-test.ts).
+const { afterTest, namespace, controller, webhookIn, deletionOf } = perTest(APP);
 
 // --- small steps shared by the tests --------------------------------------------------------------
 
@@ -437,7 +400,7 @@ test('two replicas under one Lease: only the holder acts; kill it and the other 
       await new Promise((r) => setTimeout(r, 250));
     }
   })();
-  stops.push(async () => {
+  afterTest(async () => {
     sampling = false;
     await sampler.catch(() => undefined);
   });

@@ -16,8 +16,10 @@
 import path from 'node:path';
 import { repoRoot } from '../../scripts/cluster/paths.js';
 import { appService, colorDeployment } from '../../scripts/cluster/app-objects.js';
-import { clients, eventually, helm, kubectl, testNamespace } from './support/cluster.js';
-import { startWebhook, type RegisteredWebhook } from './support/webhook.js';
+import { clients, eventually, helm, kubectl } from './support/cluster.js';
+import { perTest } from './support/per-test.js';
+import type { RegisteredWebhook } from './support/webhook.js';
+import { UNINSTALL_GRACE_SECONDS } from '../../webhook/src/domain/contract.js';
 import {
   connectionsOf,
   controllerEvents,
@@ -25,11 +27,7 @@ import {
   openStream,
   rainbowStatus,
   sleepUntil,
-  startController,
   waitAvailable,
-  watchDeletion,
-  type ControllerProcess,
-  type DeletionWatch,
   type LogLine,
   type RainbowEvent,
   type Stream,
@@ -40,43 +38,12 @@ const chart = path.join(repoRoot, 'chart', 'rainbow-app');
 const APP = 'web';
 const INTERVAL_MS = 1000; // --interval 1s (support/controller.ts)
 const SLACK_MS = 4000;
-const UNINSTALL_GRACE_MS = 30_000; // domain/contract.ts UNINSTALL_GRACE_SECONDS
+const UNINSTALL_GRACE_MS = UNINSTALL_GRACE_SECONDS * 1000;
 
-const stops: Array<() => Promise<unknown>> = [];
-const removals: Array<Promise<void>> = [];
-let removeNs: (() => Promise<void>) | undefined;
+const { afterTest, namespace, controller, webhookIn, deletionOf } = perTest(APP);
 
-afterEach(async () => {
-  for (const stop of stops.splice(0).reverse()) await stop().catch(() => undefined);
-  if (removeNs) removals.push(removeNs());
-  removeNs = undefined;
-});
-afterAll(async () => {
-  await Promise.all(removals);
-});
-
-async function namespace(prefix: string): Promise<string> {
-  const ns = await testNamespace(prefix);
-  removeNs = ns.remove;
-  return ns.name;
-}
-function controller(ns: string, identity: string): ControllerProcess {
-  const c = startController(ns, identity);
-  stops.push(() => c.stop());
-  return c;
-}
-async function webhookIn(ns: string): Promise<RegisteredWebhook> {
-  const w = await startWebhook(ns);
-  stops.push(() => w.stop());
-  return w;
-}
-function deletionOf(ns: string, color: string): DeletionWatch {
-  const w = watchDeletion(ns, `${APP}-${color}`);
-  stops.push(async () => w.stop());
-  return w;
-}
 function streamOf(s: Stream): Stream {
-  stops.push(async () => s.socket.destroy());
+  afterTest(async () => s.socket.destroy());
   return s;
 }
 
